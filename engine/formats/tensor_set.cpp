@@ -1,0 +1,24 @@
+#include "formats/tensor_set.h"
+
+#include "util/error.h"
+
+namespace loom {
+
+void TensorSet::add(StoredTensor tensor) {
+    auto [it, inserted] = index_.emplace(tensor.name, tensors_.size());
+    if (!inserted) fail("tensor '", tensor.name, "' appears twice in the model files");
+    tensors_.push_back(std::move(tensor));
+}
+
+const StoredTensor* TensorSet::find(std::string_view name) const {
+    auto it = index_.find(std::string(name));
+    return it == index_.end() ? nullptr : &tensors_[it->second];
+}
+
+uint64_t TensorSet::total_bytes() const {
+    uint64_t total = 0;
+    for (const auto& t : tensors_) total += t.data.size();
+    return total;
+}
+
+}  // namespace loom
