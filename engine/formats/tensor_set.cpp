@@ -15,6 +15,11 @@ const StoredTensor* TensorSet::find(std::string_view name) const {
     return it == index_.end() ? nullptr : &tensors_[it->second];
 }
 
+const std::string* TensorSet::skipped_type(std::string_view name) const {
+    auto it = skipped_.find(std::string(name));
+    return it == skipped_.end() ? nullptr : &it->second;
+}
+
 uint64_t TensorSet::total_bytes() const {
     uint64_t total = 0;
     for (const auto& t : tensors_) total += t.data.size();

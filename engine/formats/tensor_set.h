@@ -36,6 +36,11 @@ public:
     void add(StoredTensor tensor);
 
     const StoredTensor* find(std::string_view name) const;
+
+    // Tensors the file holds in a type Loom does not compute with (I64 buffers, BOOL masks...). They are
+    // not an error unless a model needs them; then the error names the type.
+    void add_skipped(std::string name, std::string type) { skipped_.emplace(std::move(name), std::move(type)); }
+    const std::string* skipped_type(std::string_view name) const;
     const std::vector<StoredTensor>& all() const { return tensors_; }
     // Keeps the mapped files alive for as long as the holder of this pointer needs the tensor bytes.
     const std::vector<std::shared_ptr<const MappedFile>>& files() const { return files_; }
@@ -45,6 +50,7 @@ private:
     std::vector<std::shared_ptr<const MappedFile>> files_;
     std::vector<StoredTensor> tensors_;
     std::unordered_map<std::string, size_t> index_;
+    std::unordered_map<std::string, std::string> skipped_;
 };
 
 }  // namespace loom

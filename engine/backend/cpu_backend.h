@@ -1,0 +1,50 @@
+// The CPU backend: kernels from engine/kernels/ run by a thread pool on tensors in RAM. Weights are used in
+// place from the memory-mapped model files.
+#pragma once
+
+#include <vector>
+
+#include "backend/backend.h"
+#include "util/thread_pool.h"
+
+namespace loom {
+
+class CpuBackend final : public Backend {
+public:
+    explicit CpuBackend(int threads);
+
+    std::string name() const override;
+    int threads() const { return pool_.size(); }
+
+    Tensor upload(const HostTensor& host) override;
+    Tensor allocate(DType dtype, int64_t rows, int64_t cols) override;
+    void read(const Tensor& tensor, std::span<float> out) override;
+    void write(const Tensor& tensor, std::span<const float> values) override;
+    void copy_rows(const Tensor& src, const Tensor& dst, int64_t dst_row) override;
+
+    void embed(const Tensor& table, std::span<const int32_t> tokens, const Tensor& out) override;
+    void matmul(const Tensor& x, const Tensor& w, const Tensor& y) override;
+    void add_bias(const Tensor& y, const Tensor& bias) override;
+    void add(const Tensor& y, const Tensor& x) override;
+    void rms_norm(const Tensor& x, const Tensor& weight, float eps, const Tensor& y) override;
+    void layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, float eps,
+                    const Tensor& y) override;
+    void rope(const Tensor& x, const RopeOptions& options) override;
+    void swiglu(const Tensor& gate, const Tensor& up, const Tensor& out) override;
+    void attention(const AttentionOptions& options) override;
+
+    // The bytes of a tensor of this backend (throws for another backend's tensor).
+    std::byte* data(const Tensor& tensor) const;
+    float* f32(const Tensor& tensor) const;
+
+private:
+    // Runs fn(row_begin, row_end) over `rows` rows, inline when the work (rows * cost_per_row) is too small
+    // to be worth waking the other threads.
+    template <class Fn>
+    void for_rows(int64_t rows, int64_t cost_per_row, Fn&& fn);
+
+    ThreadPool pool_;
+    std::vector<std::byte> converted_inputs_;  // activations converted for quantized matrix kernels
+};
+
+}  // namespace loom

@@ -1,0 +1,33 @@
+#include "kernels/matmul.h"
+
+#include "util/cpu_features.h"
+#include "util/error.h"
+
+namespace loom {
+
+KernelLevel best_kernel_level() {
+    const CpuFeatures& cpu = cpu_features();
+    return cpu.avx512 ? KernelLevel::Avx512 : cpu.avx2 ? KernelLevel::Avx2 : KernelLevel::Scalar;
+}
+
+const char* kernel_level_name(KernelLevel level) {
+    switch (level) {
+        case KernelLevel::Scalar: return "scalar";
+        case KernelLevel::Avx2: return "AVX2";
+        case KernelLevel::Avx512: return "AVX-512";
+    }
+    return "?";
+}
+
+const MatmulKernel& matmul_kernel(DType weight_type, KernelLevel level) {
+    const MatmulKernel* kernel = nullptr;
+    if (level == KernelLevel::Avx512) kernel = avx512_matmul_kernel(weight_type);
+    if (!kernel && level >= KernelLevel::Avx2) kernel = avx2_matmul_kernel(weight_type);
+    if (!kernel) kernel = scalar_matmul_kernel(weight_type);
+    if (!kernel) fail("no matrix kernel multiplies weights of type ", dtype_name(weight_type));
+    return *kernel;
+}
+
+const MatmulKernel& matmul_kernel(DType weight_type) { return matmul_kernel(weight_type, best_kernel_level()); }
+
+}  // namespace loom
