@@ -1,0 +1,103 @@
+// loom-cli bench: prefill and decode speed of a model, with the memory-bandwidth bound measured in the same
+// run; and `--write-model` to create the random-weight benchmark model.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <random>
+
+#include "api/synthetic_model.h"
+#include "backend/cpu_backend.h"
+#include "commands.h"
+#include "model/session.h"
+#include "util/bandwidth.h"
+#include "util/error.h"
+
+namespace loom::cli {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct Spread {
+    double median, low, high;
+};
+
+Spread spread_of(std::vector<double> values) {
+    std::sort(values.begin(), values.end());
+    return {values[values.size() / 2], values.front(), values.back()};
+}
+
+int write_model(const std::string& folder, Args& args) {
+    std::string dtype_text = args.value("--dtype").value_or("bf16");
+    std::string shape = args.value("--shape").value_or("qwen2.5-0.5b");
+    args.finish();
+    std::optional<DType> dtype = dtype_from_name(dtype_text);
+    if (!dtype) fail("unknown --dtype '", dtype_text, "'");
+    if (shape != "qwen2.5-0.5b") fail("unknown --shape '", shape, "' (known: qwen2.5-0.5b)");
+    SyntheticModelSpec spec = SyntheticModelSpec::qwen2_5_0_5b(*dtype);
+    write_synthetic_model(spec, folder);
+    std::printf("wrote a random-weight %s model (%s) to %s\n", shape.c_str(), dtype_text.c_str(), folder.c_str());
+    return 0;
+}
+
+int32_t argmax(std::span<const float> logits) {
+    return static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
+}
+
+}  // namespace
+
+int bench_command(Args args) {
+    if (std::optional<std::string> folder = args.value("--write-model")) return write_model(*folder, args);
+    ModelArgs model_args = take_model_args(args);
+    int64_t prompt_tokens = args.integer("--prompt-tokens", 128, 1, 1 << 16, "-p");
+    int64_t generate_tokens = args.integer("--gen-tokens", 64, 1, 1 << 16, "-n");
+    int64_t repetitions = args.integer("--repetitions", 3, 1, 100, "-r");
+    args.finish();
+
+    std::shared_ptr<Model> model = load_model(model_args);
+    const ModelConfig& config = model->config();
+    std::printf("model:     %s (%s, %.1f M parameters, %s)\n", model->path().string().c_str(), config.architecture.c_str(),
+                model->parameter_count() / 1e6, model->weight_types().c_str());
+    std::printf("backend:   %s\n", model->backend().name().c_str());
+
+    std::mt19937 random(42);
+    std::uniform_int_distribution<int32_t> token(0, static_cast<int32_t>(config.vocab_size - 1));
+    std::vector<int32_t> prompt(static_cast<size_t>(prompt_tokens));
+    for (int32_t& id : prompt) id = token(random);
+
+    SessionOptions session_options;
+    session_options.context_length = std::min<int64_t>(config.context_length, prompt_tokens + generate_tokens + 1);
+    session_options.batch_size = std::min<int64_t>(prompt_tokens, 512);
+    std::vector<double> prefill_rates, decode_rates;
+    for (int64_t rep = 0; rep < repetitions; ++rep) {
+        Session session(model, session_options);
+        auto start = Clock::now();
+        std::span<const float> logits = session.evaluate(prompt);
+        prefill_rates.push_back(prompt_tokens / std::chrono::duration<double>(Clock::now() - start).count());
+        start = Clock::now();
+        for (int64_t i = 0; i < generate_tokens; ++i) {
+            int32_t next = argmax(logits);
+            logits = session.evaluate(std::span<const int32_t>(&next, 1));
+        }
+        decode_rates.push_back(generate_tokens / std::chrono::duration<double>(Clock::now() - start).count());
+    }
+
+    Spread prefill = spread_of(prefill_rates), decode = spread_of(decode_rates);
+    std::printf("prefill:   %lld tokens: %8.1f tok/s  (median of %lld, %.1f..%.1f)\n", static_cast<long long>(prompt_tokens),
+                prefill.median, static_cast<long long>(repetitions), prefill.low, prefill.high);
+    std::printf("decode:    %lld tokens: %8.1f tok/s  (median of %lld, %.1f..%.1f)\n", static_cast<long long>(generate_tokens),
+                decode.median, static_cast<long long>(repetitions), decode.low, decode.high);
+
+    double bytes_per_token = static_cast<double>(model->weight_bytes());
+    std::printf("weights:   %.1f MB read per decoded token\n", bytes_per_token / 1e6);
+    if (auto* cpu = dynamic_cast<CpuBackend*>(&model->backend())) {
+        ThreadPool pool(cpu->threads());
+        double bandwidth = measure_memory_bandwidth(pool);
+        double bound = bandwidth / bytes_per_token;
+        std::printf("memory:    %.1f GB/s (triad, %d threads): decode bound %.1f tok/s; decode reaches %.0f%%\n",
+                    bandwidth / 1e9, cpu->threads(), bound, 100.0 * decode.median / bound);
+    }
+    return 0;
+}
+
+}  // namespace loom::cli

@@ -1,0 +1,28 @@
+// The loom-cli commands. Each takes its arguments (after the command name), prints to stdout, and throws
+// loom::Error for bad input; main() turns that into a message on stderr and a non-zero exit.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "args.h"
+#include "model/model.h"
+
+namespace loom::cli {
+
+int generate_command(Args args);
+int inspect_command(Args args);
+int tokenize_command(Args args);
+int bench_command(Args args);
+
+// Shared by the commands: --model (a path, a snapshot, "org/name"; default: the built-in model), --threads,
+// --backend. Loads the model, reporting progress on stderr when it takes a while.
+struct ModelArgs {
+    std::string model;
+    int threads = 0;
+    std::string backend = "cpu";
+};
+ModelArgs take_model_args(Args& args);
+std::shared_ptr<Model> load_model(const ModelArgs& model_args);
+
+}  // namespace loom::cli

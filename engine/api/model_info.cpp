@@ -1,0 +1,138 @@
+#include "api/model_info.h"
+
+#include <fstream>
+#include <map>
+#include <set>
+
+#include "formats/hf_cache.h"
+#include "formats/json_fields.h"
+#include "formats/safetensors.h"
+#include "model/architecture.h"
+#include "tokenizer/tokenizer.h"
+#include "util/error.h"
+
+namespace loom {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+uint64_t folder_bytes(const fs::path& folder) {
+    uint64_t total = 0;
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(folder, ec)) {
+        auto size = fs::file_size(entry.path(), ec);  // follows links into the HF cache's blobs/
+        if (!ec) total += size;
+        ec.clear();
+    }
+    return total;
+}
+
+std::string human_bytes(uint64_t bytes) {
+    double value = static_cast<double>(bytes);
+    const char* units[] = {"bytes", "KB", "MB", "GB", "TB"};
+    int unit = 0;
+    while (value >= 1000 && unit < 4) {
+        value /= 1000;
+        ++unit;
+    }
+    char text[32];
+    std::snprintf(text, sizeof text, unit == 0 ? "%.0f %s" : "%.1f %s", value, units[unit]);
+    return text;
+}
+
+void summarise_tensors(const TensorSet& tensors, ModelDescription& d, bool list) {
+    std::set<std::string> types;
+    for (const StoredTensor& t : tensors.all()) {
+        d.parameters += t.elements();
+        if (t.shape.size() >= 2) types.insert(std::string(dtype_name(t.dtype)));
+        if (list) d.tensors.push_back({t.name, std::string(dtype_name(t.dtype)), t.shape});
+    }
+    for (const std::string& type : types) d.dtypes += (d.dtypes.empty() ? "" : ", ") + type;
+}
+
+void describe_hf_folder(const fs::path& folder, const DescribeOptions& options, ModelDescription& d) {
+    d.format = "safetensors";
+    d.bytes_on_disk = folder_bytes(folder);
+    fs::path config_path = folder / "config.json";
+    if (!fs::exists(config_path)) {
+        d.problem = "no config.json: not a Hugging Face model folder";
+        return;
+    }
+    nlohmann::json config_json = read_json_file(config_path);
+    JsonFields config(config_json, "config.json");
+    std::string model_type = config.string_if("model_type").value_or("unknown");
+    d.architecture = model_type;
+    const Architecture* arch = find_architecture_by_hf_type(model_type);
+
+    TensorSet tensors = read_safetensors_folder(folder);
+    summarise_tensors(tensors, d, options.list_tensors);
+
+    if (fs::exists(folder / "tokenizer.json")) {
+        try {
+            d.tokenizer = Tokenizer::from_hf_folder(folder).kind();
+        } catch (const Error& e) {
+            d.problem = std::string("its tokenizer cannot be read: ") + e.what();
+        }
+    }
+    if (fs::exists(folder / "tokenizer_config.json")) {
+        nlohmann::json tc = read_json_file(folder / "tokenizer_config.json");
+        d.has_chat_template = tc.is_object() && tc.contains("chat_template") && !tc["chat_template"].is_null();
+    }
+
+    if (!arch) {
+        d.problem = "the " + model_type + " architecture is not supported (supported: " + supported_architectures_text() + ")";
+        return;
+    }
+    d.architecture = std::string(arch->name);
+    d.config = arch->config_from_hf(config);
+    d.config->architecture = d.architecture;
+    d.config->validate();
+    if (!d.problem.empty()) return;
+    if (d.tokenizer.empty()) {
+        d.problem = "no tokenizer.json: the model's tokenizer is missing";
+        return;
+    }
+    uint64_t budget = options.memory_budget ? options.memory_budget : available_memory_bytes();
+    uint64_t weights = tensors.total_bytes();
+    if (budget && weights > budget) {
+        d.problem = "too big for this machine's memory: its weights take " + human_bytes(weights) + ", " +
+                    human_bytes(budget) + " is available";
+        return;
+    }
+    d.runnable = true;
+}
+
+}  // namespace
+
+uint64_t available_memory_bytes() {
+    std::ifstream meminfo("/proc/meminfo");
+    std::string key;
+    uint64_t value;
+    std::string unit;
+    while (meminfo >> key >> value >> unit)
+        if (key == "MemAvailable:") return value * 1024;
+    return 0;
+}
+
+ModelDescription describe_model(const fs::path& path, const DescribeOptions& options) {
+    if (!fs::exists(path)) fail("no model at ", path.string());
+    ModelDescription d;
+    d.path = path;
+    try {
+        check_snapshot_links(path);
+        if (fs::is_directory(path)) {
+            describe_hf_folder(path, options, d);
+        } else {
+            d.format = path.extension() == ".gguf" ? "GGUF" : "unknown";
+            d.bytes_on_disk = fs::file_size(path);
+            d.problem = "GGUF files are not supported yet";
+        }
+    } catch (const Error& e) {
+        d.runnable = false;
+        d.problem = e.what();
+    }
+    return d;
+}
+
+}  // namespace loom
