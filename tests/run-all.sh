@@ -25,8 +25,8 @@ ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 if [ -d tests/fuzz ] && command -v clang++ >/dev/null; then
     echo "== Fuzzers (libFuzzer, a short run each)"
     CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-        -DLOOM_BUILD_FUZZERS=ON -DLOOM_BUILD_APP=OFF
-    cmake --build build-fuzz -j "$jobs"
+        -DLOOM_BUILD_FUZZERS=ON -DLOOM_BUILD_APP=OFF -DLOOM_BUILD_TESTS=OFF
+    cmake --build build-fuzz -j "$jobs" --target fuzzers
     ctest --test-dir build-fuzz --output-on-failure -L fuzz
 fi
 echo "== All tests passed"
