@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "formats/gguf.h"
 #include "formats/json_fields.h"
 #include "model/forward_pass.h"
 #include "model/model_config.h"
@@ -20,6 +21,8 @@ struct Architecture {
     std::string_view gguf_name;                    // GGUF "general.architecture"
     // Hyper-parameters from a Hugging Face config.json; throws Error naming a missing or unsupported field.
     ModelConfig (*config_from_hf)(const JsonFields& config);
+    // Hyper-parameters from GGUF metadata (and the tensor list, e.g. whether there is an output matrix).
+    ModelConfig (*config_from_gguf)(const GgufFile& file);
     const TensorNames& (*tensor_names)();
     void (*forward)(ForwardPass& pass);
 };
@@ -32,6 +35,9 @@ std::string supported_architectures_text();
 
 // Shared by the architectures of the Llama family, defined in arch/llama.cpp.
 ModelConfig llama_family_config_from_hf(const JsonFields& config);
+// `interleaved_rope`: GGUF's llama q/k rows are stored for interleaved-pair RoPE (Meta's layout, which
+// llama.cpp's converter restores); qwen2 keeps Hugging Face's rotate-half layout.
+ModelConfig llama_family_config_from_gguf(const GgufFile& file, bool interleaved_rope);
 void llama_family_forward(ForwardPass& pass);
 
 }  // namespace loom

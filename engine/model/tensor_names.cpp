@@ -31,6 +31,7 @@ const TensorNames& llama_family_names() {
         set(Gate, "model.layers.{L}.mlp.gate_proj.weight", "blk.{L}.ffn_gate.weight");
         set(Up, "model.layers.{L}.mlp.up_proj.weight", "blk.{L}.ffn_up.weight");
         set(Down, "model.layers.{L}.mlp.down_proj.weight", "blk.{L}.ffn_down.weight");
+        set(RopeFreqs, "", "rope_freqs.weight");
         return t;
     }();
     return names;

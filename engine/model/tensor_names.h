@@ -25,6 +25,7 @@ enum class WeightId {
     Gate,
     Up,
     Down,
+    RopeFreqs,  // GGUF only: per-pair RoPE frequency divisors (Llama 3.1 scaling as llama.cpp stores it)
     Count
 };
 

@@ -165,6 +165,12 @@ ModelWeights load_weights(const TensorSet& tensors, const ModelConfig& config, c
              "to the token embedding");
 
     std::vector<float> inv_freq = rope_inv_freq(config);
+    if (load.has(RopeFreqs)) {
+        Tensor divisors_tensor = load.vector(RopeFreqs, 0, static_cast<int64_t>(inv_freq.size()));
+        std::vector<float> divisors(inv_freq.size());
+        backend.read(divisors_tensor, divisors);
+        for (size_t i = 0; i < inv_freq.size(); ++i) inv_freq[i] /= divisors[i];
+    }
     w.rope_inv_freq = backend.allocate(DType::F32, 1, static_cast<int64_t>(inv_freq.size()));
     backend.write(w.rope_inv_freq, inv_freq);
     return w;

@@ -1,6 +1,7 @@
 // Llama and its relatives: Llama 2 and 3 (with "llama3" RoPE scaling), TinyLlama, SmolLM/SmolLM2, Mistral
 // (without sliding-window attention). Pre-norm decoder layers with RMSNorm, rotary positions, grouped-query
 // attention and a SwiGLU feed-forward block.
+#include "formats/gguf_keys.h"
 #include "model/architecture.h"
 #include "util/error.h"
 
@@ -70,6 +71,53 @@ ModelConfig llama_family_config_from_hf(const JsonFields& config) {
     return c;
 }
 
+ModelConfig llama_family_config_from_gguf(const GgufFile& file, bool interleaved_rope) {
+    const GgufMetadata& meta = file.metadata();
+    std::string arch(meta.require_string(gguf::key::kGeneralArchitecture));
+    auto key = [&](std::string_view suffix) { return gguf::arch_key(arch, suffix); };
+    auto require_int = [&](std::string_view suffix) {
+        uint64_t value = meta.require_uint(key(suffix));
+        if (value > (uint64_t{1} << 31)) fail(file.source(), ": ", key(suffix), " = ", value, " is implausibly large");
+        return static_cast<int64_t>(value);
+    };
+
+    ModelConfig c;
+    c.hidden_size = require_int(gguf::key::kEmbeddingLength);
+    c.layers = static_cast<int>(require_int(gguf::key::kBlockCount));
+    c.heads = static_cast<int>(require_int(gguf::key::kHeadCount));
+    c.kv_heads = static_cast<int>(meta.get_uint(key(gguf::key::kHeadCountKv)).value_or(static_cast<uint64_t>(c.heads)));
+    c.ffn_size = require_int(gguf::key::kFeedForwardLength);
+    c.context_length = static_cast<int64_t>(meta.get_uint(key(gguf::key::kContextLength)).value_or(2048));
+    if (c.heads <= 0) fail(file.source(), ": ", key(gguf::key::kHeadCount), " must be positive");
+    c.head_dim = static_cast<int>(meta.get_uint(key(gguf::key::kKeyLength)).value_or(static_cast<uint64_t>(c.hidden_size / c.heads)));
+    c.rotary_dims = static_cast<int>(meta.get_uint(key(gguf::key::kRopeDimensionCount)).value_or(static_cast<uint64_t>(c.head_dim)));
+    c.rope_theta = meta.get_float(key(gguf::key::kRopeFreqBase)).value_or(10000.0);
+    c.rope_interleaved = interleaved_rope;
+    c.norm_eps = static_cast<float>(meta.get_float(key(gguf::key::kLayerNormRmsEpsilon)).value_or(1e-5));
+    if (auto type = meta.get_string(key(gguf::key::kRopeScalingType)); type && *type != "none") {
+        if (*type != "linear") fail(file.source(), ": RoPE scaling '", *type, "' is not supported (supported: linear)");
+        c.rope_scaling.kind = RopeScaling::Kind::Linear;
+        c.rope_scaling.factor = meta.require_float(key(gguf::key::kRopeScalingFactor));
+    }
+    // Llama 3.1-style scaling arrives as a tensor of per-pair frequency divisors (rope_freqs.weight), applied
+    // by the weight loader.
+
+    // The vocabulary: the metadata's count, else the tokenizer's, else the embedding's rows.
+    if (auto vocab = meta.get_uint(key(gguf::key::kVocabSize)))
+        c.vocab_size = static_cast<int64_t>(*vocab);
+    else if (auto tokens = meta.get_string_array(gguf::key::kTokenizerTokens))
+        c.vocab_size = static_cast<int64_t>(tokens->size());
+    bool has_output = false;
+    for (const StoredTensor& t : file.tensors()) {
+        if (t.name == "output.weight") has_output = true;
+        if (t.name == "token_embd.weight" && t.shape.size() == 2 && c.vocab_size == 0) c.vocab_size = t.shape[0];
+    }
+    c.tied_embeddings = !has_output;
+    if (auto bos = meta.get_uint(gguf::key::kTokenizerBosTokenId)) c.bos_token_id = static_cast<int32_t>(*bos);
+    if (auto eos = meta.get_uint(gguf::key::kTokenizerEosTokenId)) c.eos_token_ids.push_back(static_cast<int32_t>(*eos));
+    return c;
+}
+
 void llama_family_forward(ForwardPass& f) {
     Tensor x = f.embed_tokens();  // [n, hidden]
     f.tap(Tap::Residual, 0, x);
@@ -89,6 +137,7 @@ extern const Architecture kLlamaArchitecture = {
     {"llama", "mistral"},
     "llama",
     llama_family_config_from_hf,
+    [](const GgufFile& file) { return llama_family_config_from_gguf(file, /*interleaved_rope=*/true); },
     llama_family_names,
     llama_family_forward,
 };

@@ -23,6 +23,11 @@ extern const Architecture kQwen2Architecture = {
     {"qwen2"},
     "qwen2",
     qwen2_config_from_hf,
+    [](const GgufFile& file) {
+        ModelConfig c = llama_family_config_from_gguf(file, /*interleaved_rope=*/false);
+        c.qkv_bias = true;
+        return c;
+    },
     llama_family_names,
     llama_family_forward,
 };
