@@ -38,7 +38,7 @@ struct EncodeOptions {
 class TokenizerImpl;
 
 class Tokenizer {
-public:
+  public:
     // Reads tokenizer.json from `model_dir`, with special tokens from tokenizer_config.json,
     // generation_config.json and config.json when present. Throws Error saying what is missing or malformed.
     static Tokenizer from_hf_folder(const std::filesystem::path& model_dir);
@@ -64,7 +64,7 @@ public:
     explicit Tokenizer(std::unique_ptr<TokenizerImpl> impl);
     const TokenizerImpl& impl() const { return *impl_; }
 
-private:
+  private:
     std::unique_ptr<TokenizerImpl> impl_;
 };
 
@@ -72,14 +72,14 @@ private:
 // character, and with the same spacing as decode() of the whole sequence (SentencePiece's leading space of
 // the first word is handled as decode() handles it).
 class StreamDecoder {
-public:
+  public:
     explicit StreamDecoder(const Tokenizer& tokenizer, bool skip_special = true);
     // The text that `id` completes; may be empty while a multi-byte character is still incomplete.
     std::string push(int32_t id);
     // Whatever is left (incomplete bytes become U+FFFD).
     std::string flush();
 
-private:
+  private:
     const Tokenizer* tokenizer_;
     bool skip_special_;
     std::vector<int32_t> ids_;
