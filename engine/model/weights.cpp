@@ -18,7 +18,8 @@ std::string shape_text(const std::vector<int64_t>& shape) {
 
 class WeightLoader {
   public:
-    WeightLoader(const TensorSet& tensors, const TensorNames& names, Backend& backend,
+    // With no backend the loader only checks: every tensor is found and shaped right, nothing is read.
+    WeightLoader(const TensorSet& tensors, const TensorNames& names, Backend* backend,
                  const WeightLoadOptions& options)
         : tensors_(tensors),
           names_(names),
@@ -35,6 +36,7 @@ class WeightLoader {
     Tensor matrix(WeightId id, int layer, int64_t rows, int64_t cols) {
         const StoredTensor& stored = require(id, layer);
         check_shape(stored, {rows, cols});
+        if (!backend_) return Tensor{};
         DType target = options_.matrix_type.value_or(stored.dtype);
         if (target == stored.dtype) return upload_in_place(stored, rows, cols);
         if (!row_fits_blocks(target, cols))
@@ -56,6 +58,7 @@ class WeightLoader {
     Tensor vector(WeightId id, int layer, int64_t n) {
         const StoredTensor& stored = require(id, layer);
         check_shape(stored, {n});
+        if (!backend_) return Tensor{};
         auto values = std::make_shared<std::vector<std::byte>>(static_cast<size_t>(n) * sizeof(float));
         row_to_float(stored.dtype, stored.data.data(), n, reinterpret_cast<float*>(values->data()));
         return upload_owned(values, DType::F32, 1, n, stored.data.size());
@@ -101,7 +104,7 @@ class WeightLoader {
 
     Tensor upload_in_place(const StoredTensor& stored, int64_t rows, int64_t cols) {
         HostTensor host{stored.dtype, rows, cols, stored.data, files_};
-        Tensor t = backend_.upload(host);
+        Tensor t = backend_->upload(host);
         advance(stored.data.size());
         return t;
     }
@@ -109,7 +112,7 @@ class WeightLoader {
     Tensor upload_owned(const std::shared_ptr<std::vector<std::byte>>& bytes, DType dtype, int64_t rows,
                         int64_t cols, size_t stored_bytes) {
         HostTensor host{dtype, rows, cols, std::span<const std::byte>(*bytes), bytes};
-        Tensor t = backend_.upload(host);
+        Tensor t = backend_->upload(host);
         advance(stored_bytes);
         return t;
     }
@@ -122,19 +125,16 @@ class WeightLoader {
 
     const TensorSet& tensors_;
     const TensorNames& names_;
-    Backend& backend_;
+    Backend* backend_;
     const WeightLoadOptions& options_;
     std::shared_ptr<std::vector<std::shared_ptr<const MappedFile>>> files_;
     TensorNames::Scheme scheme_;
     double total_bytes_ = 0, done_bytes_ = 0;
 };
 
-}  // namespace
-
-ModelWeights load_weights(const TensorSet& tensors, const ModelConfig& config, const TensorNames& names,
-                          Backend& backend, const WeightLoadOptions& options) {
+// Every weight the config needs, in the order a reader of the files would list them.
+ModelWeights collect_weights(WeightLoader& load, const ModelConfig& config) {
     using enum WeightId;
-    WeightLoader load(tensors, names, backend, options);
     const int64_t hidden = config.hidden_size, q_dim = config.q_dim(), kv_dim = config.kv_dim();
     const int64_t ffn = config.ffn_size;
     const bool layer_norm = config.norm == NormKind::LayerNorm;
@@ -168,13 +168,20 @@ ModelWeights load_weights(const TensorSet& tensors, const ModelConfig& config, c
         w.output = w.token_embedding;
     else
         fail(
-            "the model has no output matrix ('lm_head.weight' / 'output.weight') and its config does not tie "
-            "it "
-            "to the token embedding");
+            "the model has no output matrix ('lm_head.weight' / 'output.weight') and its config does not "
+            "tie it to the token embedding");
+    return w;
+}
 
+}  // namespace
+
+ModelWeights load_weights(const TensorSet& tensors, const ModelConfig& config, const TensorNames& names,
+                          Backend& backend, const WeightLoadOptions& options) {
+    WeightLoader load(tensors, names, &backend, options);
+    ModelWeights w = collect_weights(load, config);
     std::vector<float> inv_freq = rope_inv_freq(config);
-    if (load.has(RopeFreqs)) {
-        Tensor divisors_tensor = load.vector(RopeFreqs, 0, static_cast<int64_t>(inv_freq.size()));
+    if (load.has(WeightId::RopeFreqs)) {
+        Tensor divisors_tensor = load.vector(WeightId::RopeFreqs, 0, static_cast<int64_t>(inv_freq.size()));
         std::vector<float> divisors(inv_freq.size());
         backend.read(divisors_tensor, divisors);
         for (size_t i = 0; i < inv_freq.size(); ++i)
@@ -183,6 +190,12 @@ ModelWeights load_weights(const TensorSet& tensors, const ModelConfig& config, c
     w.rope_inv_freq = backend.allocate(DType::F32, 1, static_cast<int64_t>(inv_freq.size()));
     backend.write(w.rope_inv_freq, inv_freq);
     return w;
+}
+
+void check_weights(const TensorSet& tensors, const ModelConfig& config, const TensorNames& names) {
+    WeightLoadOptions options;
+    WeightLoader check(tensors, names, nullptr, options);
+    collect_weights(check, config);
 }
 
 }  // namespace loom

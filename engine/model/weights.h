@@ -55,4 +55,8 @@ class Cancelled : public std::runtime_error {
 ModelWeights load_weights(const TensorSet& tensors, const ModelConfig& config, const TensorNames& names,
                           Backend& backend, const WeightLoadOptions& options);
 
+// The same lookups and shape checks as load_weights, without reading or uploading any data: whether the
+// files hold what the config needs. Throws the Error load_weights would.
+void check_weights(const TensorSet& tensors, const ModelConfig& config, const TensorNames& names);
+
 }  // namespace loom

@@ -18,15 +18,19 @@ Tokenizer tokenizer_from_gguf(const GgufMetadata& meta) {
     if (auto scores = meta.get_float_array(key::kTokenizerScores)) parts.scores = std::move(*scores);
     if (auto types = meta.get_int_array(key::kTokenizerTokenType)) {
         parts.token_types.reserve(types->size());
-        for (int64_t type : *types) parts.token_types.push_back(static_cast<int32_t>(type));
+        for (int64_t type : *types)
+            parts.token_types.push_back(static_cast<int32_t>(type));
     }
-    if (auto merges = meta.get_string_array(key::kTokenizerMerges)) parts.merges.assign(merges->begin(), merges->end());
+    if (auto merges = meta.get_string_array(key::kTokenizerMerges))
+        parts.merges.assign(merges->begin(), merges->end());
 
     auto id = [&](std::string_view name) -> std::optional<int32_t> {
         std::optional<uint64_t> value = meta.get_uint(name);
-        if (!value) return std::nullopt;
+        // llama.cpp writes -1 (as uint32 0xFFFFFFFF) for "no such token".
+        if (!value || *value == 0xFFFFFFFFull) return std::nullopt;
         if (*value >= parts.tokens.size())
-            fail(meta.source(), ": ", name, " = ", *value, " is outside the vocabulary of ", parts.tokens.size());
+            fail(meta.source(), ": ", name, " = ", *value, " is outside the vocabulary of ",
+                 parts.tokens.size());
         return static_cast<int32_t>(*value);
     };
     parts.special.bos = id(key::kTokenizerBosTokenId);
