@@ -9,13 +9,6 @@ namespace loom {
 
 namespace {
 
-std::string shape_text(const std::vector<int64_t>& shape) {
-    std::string s = "[";
-    for (size_t i = 0; i < shape.size(); ++i)
-        s += (i ? ", " : "") + std::to_string(shape[i]);
-    return s + "]";
-}
-
 class WeightLoader {
   public:
     // With no backend the loader only checks: every tensor is found and shaped right, nothing is read.
