@@ -100,7 +100,9 @@ std::shared_ptr<Model> Model::load(const LoadOptions& options) {
     model->backend_ = options.backend ? options.backend
                                       : std::make_shared<CpuBackend>(options.threads > 0 ? options.threads
                                                                                          : default_threads());
-    WeightLoadOptions weight_options{options.weight_type, options.progress};
+    WeightLoadOptions weight_options;
+    if (!options.weight_type.empty()) weight_options.scheme = QuantScheme::parse(options.weight_type);
+    weight_options.progress = options.progress;
     model->weights_ = load_weights(tensors, model->config_, model->architecture_->tensor_names(),
                                    *model->backend_, weight_options);
 

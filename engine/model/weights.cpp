@@ -12,10 +12,11 @@ namespace {
 class WeightLoader {
   public:
     // With no backend the loader only checks: every tensor is found and shaped right, nothing is read.
-    WeightLoader(const TensorSet& tensors, const TensorNames& names, Backend* backend,
+    WeightLoader(const TensorSet& tensors, const TensorNames& names, int layers, Backend* backend,
                  const WeightLoadOptions& options)
         : tensors_(tensors),
           names_(names),
+          layers_(layers),
           backend_(backend),
           options_(options),
           files_(std::make_shared<std::vector<std::shared_ptr<const MappedFile>>>(tensors.files())) {
@@ -25,12 +26,12 @@ class WeightLoader {
 
     bool has(WeightId id, int layer = 0) const { return find(id, layer) != nullptr; }
 
-    // A weight matrix [rows, cols]; converted to options.matrix_type when one is asked for.
+    // A weight matrix [rows, cols]; converted to the type options.scheme gives it, if there is a scheme.
     Tensor matrix(WeightId id, int layer, int64_t rows, int64_t cols) {
         const StoredTensor& stored = require(id, layer);
         check_shape(stored, {rows, cols});
         if (!backend_) return Tensor{};
-        DType target = options_.matrix_type.value_or(stored.dtype);
+        DType target = options_.scheme ? options_.scheme->type_for(id, layer, layers_, cols) : stored.dtype;
         if (target == stored.dtype) return upload_in_place(stored, rows, cols);
         if (!row_fits_blocks(target, cols))
             fail("cannot store '", stored.name, "' as ", dtype_name(target), ": its rows of ", cols,
@@ -118,6 +119,7 @@ class WeightLoader {
 
     const TensorSet& tensors_;
     const TensorNames& names_;
+    int layers_;
     Backend* backend_;
     const WeightLoadOptions& options_;
     std::shared_ptr<std::vector<std::shared_ptr<const MappedFile>>> files_;
@@ -170,7 +172,7 @@ ModelWeights collect_weights(WeightLoader& load, const ModelConfig& config) {
 
 ModelWeights load_weights(const TensorSet& tensors, const ModelConfig& config, const TensorNames& names,
                           Backend& backend, const WeightLoadOptions& options) {
-    WeightLoader load(tensors, names, &backend, options);
+    WeightLoader load(tensors, names, config.layers, &backend, options);
     ModelWeights w = collect_weights(load, config);
     std::vector<float> inv_freq = rope_inv_freq(config);
     if (load.has(WeightId::RopeFreqs)) {
@@ -187,7 +189,7 @@ ModelWeights load_weights(const TensorSet& tensors, const ModelConfig& config, c
 
 void check_weights(const TensorSet& tensors, const ModelConfig& config, const TensorNames& names) {
     WeightLoadOptions options;
-    WeightLoader check(tensors, names, nullptr, options);
+    WeightLoader check(tensors, names, config.layers, nullptr, options);
     collect_weights(check, config);
 }
 
