@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <bit>
+#include <iomanip>
 #include <limits>
+#include <sstream>
 
 #include "util/error.h"
 
@@ -35,11 +37,22 @@ VkDeviceSize round_up(VkDeviceSize value, VkDeviceSize alignment) {
     return (value + alignment - 1) / alignment * alignment;
 }
 
-std::string mib(uint64_t bytes) {
-    return cat(bytes >> 20, " MiB");
-}
-
 }  // namespace
+
+std::string size_text(uint64_t bytes) {
+    std::ostringstream out;
+    out << std::fixed;
+    auto in = [&](int shift) {
+        return static_cast<double>(bytes) / static_cast<double>(uint64_t{1} << shift);
+    };
+    if (bytes < (uint64_t{1} << 20))
+        out << std::setprecision(0) << in(10) << " KiB";
+    else if (bytes < (uint64_t{1} << 30))
+        out << std::setprecision(1) << in(20) << " MiB";
+    else
+        out << std::setprecision(in(30) < 100 ? 2 : 0) << in(30) << " GiB";
+    return out.str();
+}
 
 struct MemoryBlock {
     MemoryUse use;
@@ -52,7 +65,8 @@ struct MemoryBlock {
     MemoryBlock(MemoryUse use, VkDeviceSize size) : use(use), size(size), ranges(size) {}
 };
 
-DeviceMemory::DeviceMemory(std::shared_ptr<Device> device) : device_(std::move(device)) {
+DeviceMemory::DeviceMemory(std::shared_ptr<Device> device, uint64_t device_limit)
+    : device_(std::move(device)), device_limit_(device_limit) {
     alignment_ = std::max(kMinAlignment, std::bit_ceil(device_->capabilities().binding_alignment));
     // Which memory types can back our buffers: ask with a small buffer of the same usage.
     const DeviceFunctions& vk = device_->api();
@@ -115,6 +129,24 @@ uint32_t DeviceMemory::heap(MemoryUse use) const {
     return device_->memory_properties().memoryTypes[memory_types_[static_cast<size_t>(use)]].heapIndex;
 }
 
+uint64_t DeviceMemory::room_for_new_device_blocks() const {
+    if (device_limit_ == 0) return UINT64_MAX;
+    uint64_t blocks = allocated_bytes(MemoryUse::Device);
+    return device_limit_ > blocks ? device_limit_ - blocks : 0;
+}
+
+uint64_t DeviceMemory::device_room() const {
+    if (device_limit_ == 0) return UINT64_MAX;
+    return room_for_new_device_blocks() + unused_bytes(MemoryUse::Device);
+}
+
+uint64_t DeviceMemory::unused_bytes(MemoryUse use) const {
+    uint64_t total = 0;
+    for (const auto& block : blocks_)
+        if (block->use == use) total += block->ranges.free_bytes();
+    return total;
+}
+
 uint64_t DeviceMemory::allocated_bytes(MemoryUse use) const {
     uint64_t total = 0;
     for (const auto& block : blocks_)
@@ -141,9 +173,10 @@ MemoryBlock& DeviceMemory::new_block(MemoryUse use, VkDeviceSize size) {
         vk.DestroyBuffer(device, block->buffer, nullptr);
         if (result == VK_ERROR_OUT_OF_DEVICE_MEMORY || result == VK_ERROR_OUT_OF_HOST_MEMORY) {
             Device::HeapSpace space = device_->heap_space(heap(use), allocated_bytes(use));
-            fail("the GPU '", device_->physical().info.name, "' is out of memory: ", mib(size), " more of ",
-                 use_name(use), " memory were needed with ", mib(allocated_bytes(use)), " in use (",
-                 mib(space.size), " in all). Use a smaller model or context, or the CPU backend");
+            fail("the GPU '", device_->physical().info.name, "' is out of memory: ", size_text(size),
+                 " more of ", use_name(use), " memory were needed with ", size_text(allocated_bytes(use)),
+                 " in use (", size_text(space.size),
+                 " in all). Use a smaller model or context, or the CPU backend");
         }
         check(result, "allocating device memory");
     }
@@ -166,8 +199,8 @@ DeviceAllocation DeviceMemory::allocate(MemoryUse use, VkDeviceSize size) {
     VkDeviceSize rounded = round_up(std::max<VkDeviceSize>(size, 1), alignment_);
     const DeviceCapabilities& caps = device_->capabilities();
     if (rounded > caps.max_allocation_bytes)
-        fail("a tensor of ", mib(size), " exceeds the largest allocation the GPU '",
-             device_->physical().info.name, "' allows (", mib(caps.max_allocation_bytes), ")");
+        fail("a tensor of ", size_text(size), " exceeds the largest allocation the GPU '",
+             device_->physical().info.name, "' allows (", size_text(caps.max_allocation_bytes), ")");
 
     MemoryBlock* chosen = nullptr;
     std::optional<uint64_t> offset;
@@ -180,8 +213,15 @@ DeviceAllocation DeviceMemory::allocate(MemoryUse use, VkDeviceSize size) {
     }
     if (!chosen) {
         VkDeviceSize block_size = rounded;
-        if (use == MemoryUse::Device)
-            block_size = std::max(rounded, std::min(kDeviceBlockBytes, caps.max_allocation_bytes));
+        if (use == MemoryUse::Device) {
+            if (rounded > room_for_new_device_blocks())
+                fail("Loom may use ", size_text(device_limit_),
+                     " of the GPU's memory (its memory limit setting): ", size_text(size),
+                     " more were needed with ", size_text(allocated_bytes(MemoryUse::Device)),
+                     " in use. Raise the limit, use a smaller model or context, or the CPU backend");
+            block_size = std::max(rounded, std::min({kDeviceBlockBytes, caps.max_allocation_bytes,
+                                                     room_for_new_device_blocks()}));
+        }
         try {
             chosen = &new_block(use, block_size);
         } catch (const Error&) {

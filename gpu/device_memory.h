@@ -9,6 +9,7 @@
 #include <array>
 #include <cstddef>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "gpu/device.h"
@@ -24,6 +25,9 @@ enum class MemoryUse {
 };
 
 struct MemoryBlock;
+
+// "512 KiB", "12.5 MiB", "3.25 GiB": sizes for messages.
+std::string size_text(uint64_t bytes);
 
 // Bytes [offset, offset + size) of a buffer, as bound to a descriptor or named in a copy.
 struct BufferRange {
@@ -46,7 +50,8 @@ struct DeviceAllocation {
 
 class DeviceMemory {
   public:
-    explicit DeviceMemory(std::shared_ptr<Device> device);
+    // `device_limit`: the most bytes of Device memory to take (0: no limit but the device's).
+    DeviceMemory(std::shared_ptr<Device> device, uint64_t device_limit);
     ~DeviceMemory();
     DeviceMemory(const DeviceMemory&) = delete;
     DeviceMemory& operator=(const DeviceMemory&) = delete;
@@ -63,16 +68,24 @@ class DeviceMemory {
     void set_completed_serial(uint64_t serial);
 
     Device& device() const { return *device_; }
-    uint64_t allocated_bytes(MemoryUse use) const;  // in live blocks
-    uint32_t heap(MemoryUse use) const;             // the memory heap that use draws from
+    uint64_t allocated_bytes(MemoryUse use) const;           // in live blocks
+    uint32_t heap(MemoryUse use) const;                      // the memory heap that use draws from
+    uint64_t device_limit() const { return device_limit_; }  // 0: none
+    // Free bytes inside the blocks of `use`.
+    uint64_t unused_bytes(MemoryUse use) const;
+    // Bytes of Device memory tensors may still take under the limit: free space in its blocks and what the
+    // limit leaves for new blocks (the maximum when there is no limit).
+    uint64_t device_room() const;
     size_t block_count() const { return blocks_.size(); }
 
   private:
     void free_now(const DeviceAllocation& allocation);
     MemoryBlock& new_block(MemoryUse use, VkDeviceSize size);
+    uint64_t room_for_new_device_blocks() const;
     uint32_t choose_memory_type(MemoryUse use, uint32_t allowed_types) const;
 
     std::shared_ptr<Device> device_;
+    uint64_t device_limit_;
     VkDeviceSize alignment_ = 0;
     std::array<uint32_t, 3> memory_types_{};  // per MemoryUse
     std::vector<std::unique_ptr<MemoryBlock>> blocks_;

@@ -131,6 +131,17 @@ Instance::Instance(bool validation) {
     }
 }
 
+std::shared_ptr<Instance> Instance::shared(bool validation) {
+    static std::mutex mutex;
+    // Never destroyed: the instances live as long as the process (see the header). A failure is not
+    // remembered, so that a driver installed meanwhile is found on the next attempt.
+    static auto* instances = new std::shared_ptr<Instance>[2];
+    std::lock_guard lock(mutex);
+    std::shared_ptr<Instance>& instance = instances[validation ? 1 : 0];
+    if (!instance) instance = std::make_shared<Instance>(validation);
+    return instance;
+}
+
 Instance::~Instance() {
     if (messenger_) api_.DestroyDebugUtilsMessengerEXT(instance_, messenger_, nullptr);
     api_.DestroyInstance(instance_, nullptr);

@@ -2,6 +2,7 @@
 // which one to use.
 #pragma once
 
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -20,6 +21,11 @@ struct PhysicalDevice {
 
 class Instance {
   public:
+    // The process's instance (one with validation, one without), created on first use and kept until the
+    // process ends: creating one loads the drivers, which is slow, and a driver unloaded and loaded again
+    // loses the state it set up the first time (leaking it). Devices installed later are not seen.
+    static std::shared_ptr<Instance> shared(bool validation);
+
     // Creates the instance (with the validation layer when asked for and installed) and describes every
     // physical device. Throws Error when Vulkan is missing or older than 1.1.
     explicit Instance(bool validation);

@@ -4,8 +4,6 @@
 #include <cctype>
 #include <cstdlib>
 #include <cstring>
-#include <iomanip>
-#include <sstream>
 #include <string_view>
 
 #include "gpu/vulkan_backend_impl.h"
@@ -31,19 +29,11 @@ VulkanOptions with_environment(VulkanOptions options) {
     return options;
 }
 
-std::string gib(uint64_t bytes) {
-    std::ostringstream out;
-    double value = static_cast<double>(bytes) / double(uint64_t{1} << 30);
-    out << std::fixed << std::setprecision(value < 100 ? 2 : 0) << value << " GiB";
-    return out.str();
-}
-
 }  // namespace
 
 std::vector<VulkanDeviceInfo> list_vulkan_devices() {
-    gpu::Instance instance(false);
     std::vector<VulkanDeviceInfo> devices;
-    for (const gpu::PhysicalDevice& device : instance.devices())
+    for (const gpu::PhysicalDevice& device : gpu::Instance::shared(false)->devices())
         devices.push_back(device.info);
     return devices;
 }
@@ -55,10 +45,10 @@ std::unique_ptr<Backend> make_vulkan_backend(const VulkanOptions& options) {
 namespace gpu {
 
 VulkanBackend::VulkanBackend(const VulkanOptions& options) {
-    instance_ = std::make_shared<Instance>(options.validation);
+    instance_ = Instance::shared(options.validation);
     const PhysicalDevice& physical = instance_->choose(options);
     device_ = std::make_shared<Device>(instance_, physical, options);
-    memory_ = std::make_shared<DeviceMemory>(device_);
+    memory_ = std::make_shared<DeviceMemory>(device_, options.memory_limit_bytes);
     pipelines_ = std::make_unique<PipelineCache>(device_);
     stream_ = std::make_unique<CommandStream>(device_, memory_, kStagingBytes);
 }
@@ -76,10 +66,18 @@ std::string VulkanBackend::name() const {
 void VulkanBackend::check_weights_fit(uint64_t bytes) {
     Device::HeapSpace space =
         device_->heap_space(memory_->heap(MemoryUse::Device), memory_->allocated_bytes(MemoryUse::Device));
-    if (bytes > space.available)
-        fail("the model's weights need ", gib(bytes), " of GPU memory, but the Vulkan device '",
-             device_->physical().info.name, "' has only ", gib(space.available), " free (of ",
-             gib(space.size), "). Choose a smaller or more strongly quantized model, or run it on the CPU");
+    const std::string& device = device_->physical().info.name;
+    if (bytes > memory_->device_room())
+        fail("the model's weights need ", size_text(bytes), " of GPU memory, but Loom may use only ",
+             size_text(memory_->device_room()), " more of the Vulkan device '", device,
+             "' (its memory limit is ", size_text(memory_->device_limit()),
+             "). Raise the limit, choose a smaller or more strongly quantized model, or run it on the CPU");
+    // Space left inside Loom's own blocks counts as free too.
+    uint64_t available = space.available + memory_->unused_bytes(MemoryUse::Device);
+    if (bytes > available)
+        fail("the model's weights need ", size_text(bytes), " of GPU memory, but the Vulkan device '", device,
+             "' has only ", size_text(available), " free (of ", size_text(space.size),
+             "). Choose a smaller or more strongly quantized model, or run it on the CPU");
 }
 
 // --- tensor memory ---

@@ -25,6 +25,9 @@ struct VulkanOptions {
     // much slower than Loom's CPU backend, so it is only for testing; the environment variable
     // LOOM_VULKAN_ALLOW_CPU=1 allows it too. A device chosen by index is always allowed.
     bool allow_cpu_device = false;
+    // The most device memory Loom's tensors may take (0: as much as the device has), for sharing the GPU
+    // with other programs. Models that do not fit are refused before they are uploaded.
+    uint64_t memory_limit_bytes = 0;
     // Enables the Khronos validation layer when it is installed (also LOOM_VULKAN_VALIDATION=1); its error
     // messages are then thrown as Errors from the next read().
     bool validation = false;

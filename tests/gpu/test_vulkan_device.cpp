@@ -84,9 +84,10 @@ class TestVulkanDevice : public QObject {
         QVERIFY_THROWS_EXCEPTION(Error, make_vulkan_backend(options));
     }
 
+    // (The backends share one instance per process, made by the first; a new one sees the missing driver.)
     void noDriverIsAnError() {
         ScopedEnv env("VK_ICD_FILENAMES", "/nonexistent/icd.json");
-        QVERIFY_THROWS_EXCEPTION(Error, make_vulkan_backend({}));
+        QVERIFY_THROWS_EXCEPTION(Error, Instance(false).choose({}));
     }
 
     void refusesWeightsThatDoNotFit() {
@@ -100,6 +101,25 @@ class TestVulkanDevice : public QObject {
         }
     }
 
+    void memoryLimit() {
+        VulkanOptions options;
+        options.memory_limit_bytes = 1 << 20;
+        std::unique_ptr<Backend> backend = make_vulkan_backend(options);
+        try {
+            backend->check_weights_fit(2 << 20);
+            QFAIL("weights above the memory limit were accepted");
+        } catch (const Error& e) {
+            QVERIFY2(std::string(e.what()).find("need 2.0 MiB") != std::string::npos, e.what());
+            QVERIFY2(std::string(e.what()).find("memory limit is 1.0 MiB") != std::string::npos, e.what());
+        }
+        Tensor small = backend->allocate(DType::F32, 16, 1024);                     // 64 KiB
+        QVERIFY_THROWS_EXCEPTION(Error, backend->allocate(DType::F32, 256, 1024));  // 1 MiB more
+        QVERIFY_THROWS_EXCEPTION(Error, backend->check_weights_fit(1 << 20));
+        backend->check_weights_fit(512 << 10);                   // fits beside the small tensor
+        Tensor more = backend->allocate(DType::F32, 128, 1024);  // and is really there: 512 KiB
+        QVERIFY(!more.empty());
+    }
+
     void impossibleAllocationIsAnError() {
         std::unique_ptr<Backend> backend = make_vulkan_backend({});
         QVERIFY_THROWS_EXCEPTION(Error, backend->allocate(DType::F32, int64_t{1} << 40, 1024));
@@ -107,11 +127,11 @@ class TestVulkanDevice : public QObject {
 
     // Tensors share blocks; memory is given back only once the GPU is done with it.
     void deviceMemorySuballocatesAndDefersRelease() {
-        auto instance = std::make_shared<Instance>(false);
+        auto instance = Instance::shared(false);
         VulkanOptions options;
         options.allow_cpu_device = true;
         auto device = std::make_shared<Device>(instance, instance->choose(options), options);
-        DeviceMemory memory(device);
+        DeviceMemory memory(device, 0);
         std::vector<DeviceAllocation> tensors;
         for (int i = 0; i < 100; ++i)
             tensors.push_back(memory.allocate(MemoryUse::Device, 1000 + 37 * i));
@@ -141,7 +161,7 @@ class TestVulkanDevice : public QObject {
 
     // Messages of the validation layer reach the backend (which throws them from the next read()).
     void validationErrorsAreCollected() {
-        auto instance = std::make_shared<Instance>(true);
+        auto instance = Instance::shared(true);
         if (!instance->validation_enabled()) QSKIP("the Khronos validation layer is not installed");
         VulkanOptions options;
         options.allow_cpu_device = true;

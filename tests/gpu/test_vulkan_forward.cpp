@@ -161,6 +161,23 @@ class TestVulkanForward : public QObject {
         }
     }
 
+    // A model larger than the device's memory (here: than a limit set for it) is refused by load_weights()
+    // before any of it is uploaded, with both sizes in the message.
+    void refusesAModelThatDoesNotFit() {
+        ModelFiles files = read_model(fs::path(LOOM_TEST_DATA_DIR) / "reference" / "llama-gqa-f32");
+        VulkanOptions options;
+        options.memory_limit_bytes = 256 << 10;
+        std::unique_ptr<Backend> small = make_vulkan_backend(options);
+        try {
+            load_weights(files.tensors, files.config, files.architecture->tensor_names(), *small, {});
+            QFAIL("a model larger than the memory limit was loaded");
+        } catch (const Error& e) {
+            std::string message = e.what();
+            QVERIFY2(message.find("the model's weights need 738 KiB") != std::string::npos, e.what());
+            QVERIFY2(message.find("256 KiB") != std::string::npos, e.what());
+        }
+    }
+
     // The built-in model: 60 greedy tokens from BOS, identical on both backends.
     void stories260K() {
         ModelFiles files = read_model(fs::path(LOOM_RESOURCES_DIR) / "models" / "stories260K");
