@@ -146,6 +146,7 @@ VkDescriptorSet CommandStream::allocate_descriptor_set(const Pipeline& pipeline)
 
 void CommandStream::dispatch_raw(const Pipeline& pipeline, std::initializer_list<Binding> bindings,
                                  const void* push, uint32_t push_bytes, WorkGroups groups) {
+    ensure_working();
     if (bindings.size() != pipeline.bindings() || push_bytes != pipeline.push_constant_bytes())
         fail("kernel ", pipeline.name(), " was given ", bindings.size(), " buffers and ", push_bytes,
              " bytes of push constants; its shader declares ", pipeline.bindings(), " and ",
@@ -189,6 +190,7 @@ void CommandStream::dispatch_raw(const Pipeline& pipeline, std::initializer_list
 }
 
 void CommandStream::copy(const BufferRange& source, const BufferRange& destination) {
+    ensure_working();
     if (source.size != destination.size)
         fail("copying ", source.size, " bytes into a range of ", destination.size);
     if (source.size == 0) return;
@@ -199,6 +201,7 @@ void CommandStream::copy(const BufferRange& source, const BufferRange& destinati
 }
 
 void CommandStream::fill_zero(const BufferRange& destination) {
+    ensure_working();
     if (destination.size == 0) return;
     order_after_earlier({writes(destination)});
     device_->api().CmdFillBuffer(current().commands, destination.buffer, destination.offset, destination.size,
@@ -211,13 +214,35 @@ VkDeviceSize CommandStream::staging_capacity() const {
 }
 
 StagingSlice CommandStream::stage(VkDeviceSize bytes) {
+    ensure_working();
     if (bytes > staging_capacity()) fail("staging ", bytes, " bytes at once exceeds the staging arena");
     if (auto slice = current().staging->take(bytes)) return *slice;
     submit();  // the next frame's arena is empty
     return *current().staging->take(bytes);
 }
 
+void CommandStream::ensure_working() const {
+    if (!failure_.empty())
+        fail("the GPU backend stopped working after an earlier error (", failure_,
+             "). Reload the model, or use the CPU backend");
+}
+
+template <class Fn>
+void CommandStream::guarded(Fn&& step) {
+    ensure_working();
+    try {
+        step();
+    } catch (const Error& e) {
+        failure_ = e.what();
+        throw;
+    }
+}
+
 void CommandStream::submit() {
+    guarded([&] { submit_frame(); });
+}
+
+void CommandStream::submit_frame() {
     const DeviceFunctions& vk = device_->api();
     Frame& frame = current();
     if (frame.recorded) {
@@ -254,11 +279,13 @@ void CommandStream::wait(Frame& frame) {
 }
 
 void CommandStream::finish() {
-    size_t last = current_;
-    submit();
-    // Frames complete in submission order: the other frame (submitted earlier, if at all) first.
-    for (size_t i = 1; i <= frames_.size(); ++i)
-        wait(frames_[(last + i) % frames_.size()]);
+    guarded([&] {
+        size_t last = current_;
+        submit_frame();
+        // Frames complete in submission order: the other frame (submitted earlier, if at all) first.
+        for (size_t i = 1; i <= frames_.size(); ++i)
+            wait(frames_[(last + i) % frames_.size()]);
+    });
     // Every submission before the frame now recording is complete, empty ones included.
     memory_->set_completed_serial(current().serial - 1);
     std::vector<std::string> errors = device_->instance().take_validation_errors();

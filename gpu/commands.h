@@ -12,6 +12,7 @@
 #include <array>
 #include <initializer_list>
 #include <memory>
+#include <string>
 #include <type_traits>
 #include <vector>
 
@@ -99,6 +100,12 @@ class CommandStream {
     void barrier();
     VkDescriptorSet allocate_descriptor_set(const Pipeline& pipeline);
     void begin_frame(Frame& frame);
+    void submit_frame();
+    // A failure while talking to the GPU (device lost, out of memory) leaves the command buffers in an
+    // unknown state: it is remembered, and every later call reports it instead of recording more.
+    void ensure_working() const;
+    template <class Fn>
+    void guarded(Fn&& step);
     void wait(Frame& frame);
     Frame& current() { return frames_[current_]; }
 
@@ -108,6 +115,7 @@ class CommandStream {
     size_t current_ = 0;
     uint64_t next_serial_ = 1;
     std::vector<Touched> touched_;  // since the last barrier
+    std::string failure_;           // why the stream stopped working, if it did
 };
 
 }  // namespace loom::gpu
