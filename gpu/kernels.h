@@ -13,6 +13,8 @@ namespace loom::gpu {
 // Batches of up to this many tokens use matvec.comp (a pass over the weights per token); longer ones use
 // matmul.comp (tiles that reuse each weight for many tokens).
 constexpr int64_t kMatvecMaxTokens = 8;
+// Rows per work group of matvec.comp's subgroup variant (ROWS_PER_GROUP); the portable one does one.
+constexpr int64_t kMatvecSubgroupRows = 8;
 // matmul.comp computes tiles of this many tokens x weight rows (TILE).
 constexpr int64_t kMatmulTile = 64;
 // attention.comp holds a head of at most this many dimensions (MAX_HEAD_DIM).

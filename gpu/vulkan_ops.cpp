@@ -192,6 +192,7 @@ void VulkanBackend::matmul(const Tensor& x, const Tensor& w, const Tensor& y) {
                                                             (device_->capabilities().subgroups ? "_sg" : ""))
                                           : pipelines_->get(weight_kernel("matmul", w.dtype));
     const DeviceCapabilities& caps = device_->capabilities();
+    const int64_t matvec_rows_per_group = caps.subgroups ? kMatvecSubgroupRows : 1;
 
     // Weights too large for one binding are bound a piece of rows at a time, each piece computing its
     // columns of y; likewise long batches of x and y.
@@ -209,7 +210,7 @@ void VulkanBackend::matmul(const Tensor& x, const Tensor& w, const Tensor& y) {
             Bound wb = bind_rows(w, r0, rows);
             MatmulPush push{wb.offset,   u32(w.row_bytes()), xb.floats(), u32(x.cols), yb.floats() + u32(r0),
                             u32(y.cols), u32(x.cols),        u32(rows),   u32(tokens)};
-            WorkGroups groups = few_tokens ? flat_grid(rows, caps)
+            WorkGroups groups = few_tokens ? flat_grid(ceil_div(rows, matvec_rows_per_group), caps)
                                            : WorkGroups{u32(ceil_div(rows, kMatmulTile)),
                                                         u32(ceil_div(tokens, kMatmulTile)), 1};
             stream_->dispatch(pipeline, {reads(wb.range), reads(xb.range), writes(yb.range)}, push, groups);
