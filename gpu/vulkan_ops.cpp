@@ -102,14 +102,14 @@ void VulkanBackend::layer_norm(const Tensor& x, const Tensor& weight, const Tens
     Bound bb = bias.empty() ? wb : bind(bias);  // without a bias the kernel never reads binding 2
     for_row_chunks(x.rows, {x.row_bytes()}, [&](int64_t first, int64_t rows) {
         Bound xb = bind_rows(x, first, rows), yb = bind_rows(y, first, rows);
-        LayerNormPush push{xb.floats(),
-                           wb.floats(),
-                           bb.floats(),
-                           yb.floats(),
-                           u32(x.cols),
-                           u32(rows),
-                           bias.empty() ? 0u : 1u,
-                           eps};
+        LayerNormPush push{.x_offset = xb.floats(),
+                           .weight_offset = wb.floats(),
+                           .bias_offset = bb.floats(),
+                           .y_offset = yb.floats(),
+                           .cols = u32(x.cols),
+                           .rows = u32(rows),
+                           .has_bias = bias.empty() ? 0u : 1u,
+                           .eps = eps};
         stream_->dispatch(pipeline, {reads(xb.range), reads(wb.range), reads(bb.range), writes(yb.range)},
                           push, flat_grid(rows, device_->capabilities()));
     });
@@ -131,14 +131,14 @@ void VulkanBackend::rope(const Tensor& x, const RopeOptions& o) {
     for_row_chunks(x.rows, {x.row_bytes()}, [&](int64_t first, int64_t rows) {
         Bound xb = bind_rows(x, first, rows);
         int64_t pairs = o.rotary_dims / 2;
-        RopePush push{xb.floats(),
-                      fb.floats(),
-                      u32(rows),
-                      u32(o.heads),
-                      u32(o.head_dim),
-                      u32(pairs),
-                      o.interleaved ? 1u : 0u,
-                      u32(o.pos0 + first)};
+        RopePush push{.x_offset = xb.floats(),
+                      .freq_offset = fb.floats(),
+                      .rows = u32(rows),
+                      .heads = u32(o.heads),
+                      .head_dim = u32(o.head_dim),
+                      .pairs = u32(pairs),
+                      .interleaved = o.interleaved ? 1u : 0u,
+                      .pos0 = u32(o.pos0 + first)};
         stream_->dispatch(
             pipeline, {updates(xb.range), reads(fb.range)}, push,
             flat_grid(ceil_div(rows * o.heads * pairs, kElementwiseGroup), device_->capabilities()));
@@ -173,8 +173,14 @@ void VulkanBackend::embed(const Tensor& table, std::span<const int32_t> tokens, 
                                     [&](int32_t token) { return token >= r0 && token < r0 + rows; });
             if (!used) continue;
             Bound tb = bind_rows(table, r0, rows);
-            EmbedPush push{tb.offset,   u32(table.row_bytes()), u32(r0), u32(rows), u32(table.cols), u32(t0),
-                           ob.floats(), u32(out.cols)};
+            EmbedPush push{.w_offset = tb.offset,
+                           .w_row_bytes = u32(table.row_bytes()),
+                           .first_row = u32(r0),
+                           .row_count = u32(rows),
+                           .cols = u32(table.cols),
+                           .tokens_offset = u32(t0),
+                           .out_offset = ob.floats(),
+                           .out_stride = u32(out.cols)};
             WorkGroups groups{u32(ceil_div(table.cols, kEmbedGroup)), u32(count), 1};
             stream_->dispatch(pipeline, {reads(tb.range), reads(ids.range), writes(ob.range)}, push, groups);
         }
@@ -186,10 +192,10 @@ void VulkanBackend::matmul(const Tensor& x, const Tensor& w, const Tensor& y) {
     require_f32({&x, &y}, "matmul");
     const int64_t n = x.rows, m = w.rows;
     if (n == 0 || m == 0) return;
-    // A few tokens: one pass over each weight row serves them all (matvec). More: tiles (matmul).
+    // A few tokens (decode): rows computed by subgroups or work groups, token after token (matvec). More
+    // (prefill): tiles that use each weight for many tokens (matmul).
     const bool few_tokens = n <= kMatvecMaxTokens;
-    const Pipeline& pipeline = few_tokens ? pipelines_->get(weight_kernel("matvec", w.dtype) +
-                                                            (device_->capabilities().subgroups ? "_sg" : ""))
+    const Pipeline& pipeline = few_tokens ? reducing_pipeline(weight_kernel("matvec", w.dtype))
                                           : pipelines_->get(weight_kernel("matmul", w.dtype));
     const DeviceCapabilities& caps = device_->capabilities();
     const int64_t matvec_rows_per_group = caps.subgroups ? kMatvecSubgroupRows : 1;
@@ -208,8 +214,15 @@ void VulkanBackend::matmul(const Tensor& x, const Tensor& w, const Tensor& y) {
         for (int64_t r0 = 0; r0 < m; r0 += weight_piece) {
             int64_t rows = std::min(weight_piece, m - r0);
             Bound wb = bind_rows(w, r0, rows);
-            MatmulPush push{wb.offset,   u32(w.row_bytes()), xb.floats(), u32(x.cols), yb.floats() + u32(r0),
-                            u32(y.cols), u32(x.cols),        u32(rows),   u32(tokens)};
+            MatmulPush push{.w_offset = wb.offset,
+                            .w_row_bytes = u32(w.row_bytes()),
+                            .x_offset = xb.floats(),
+                            .x_stride = u32(x.cols),
+                            .y_offset = yb.floats() + u32(r0),  // this piece's columns of y
+                            .y_stride = u32(y.cols),
+                            .k = u32(x.cols),
+                            .rows = u32(rows),
+                            .tokens = u32(tokens)};
             WorkGroups groups = few_tokens ? flat_grid(ceil_div(rows, matvec_rows_per_group), caps)
                                            : WorkGroups{u32(ceil_div(rows, kMatmulTile)),
                                                         u32(ceil_div(tokens, kMatmulTile)), 1};
@@ -241,8 +254,8 @@ void VulkanBackend::attention(const AttentionOptions& a) {
     if (n == 0) return;
     if (rows_per_binding(a.k_cache.row_bytes()) < context)
         fail("attention over ", context, " positions: the key/value cache (",
-             context * a.k_cache.row_bytes() >> 20,
-             " MiB per layer) exceeds what the Vulkan device can bind at once; use a shorter context");
+             size_text(static_cast<uint64_t>(context) * a.k_cache.row_bytes()),
+             " per layer) exceeds what the Vulkan device can bind at once; use a shorter context");
     const Pipeline& pipeline = reducing_pipeline("attention");
     const DeviceCapabilities& caps = device_->capabilities();
 
@@ -270,21 +283,21 @@ void VulkanBackend::attention(const AttentionOptions& a) {
             Bound qb = bind_rows(a.q, t0, tokens), ob = bind_rows(a.out, t0, tokens);
             // Rows h0 * n + t0 .. of the probabilities: whole heads (t0 = 0, tokens = n) or part of one.
             Bound pb = want_probs ? bind_rows(a.probs, h0 * n + t0, (heads - 1) * n + tokens) : qb;
-            AttentionPush push{qb.floats(),
-                               kb.floats(),
-                               vb.floats(),
-                               ob.floats(),
-                               pb.floats(),
-                               u32(a.q.cols),
-                               u32(a.k_cache.cols),
-                               u32(head_dim),
-                               u32(a.heads / a.kv_heads),
-                               u32(h0),
-                               u32(a.pos0 + t0),
-                               u32(n),
-                               u32(context),
-                               want_probs ? 1u : 0u,
-                               a.scale};
+            AttentionPush push{.q_offset = qb.floats(),
+                               .k_offset = kb.floats(),
+                               .v_offset = vb.floats(),
+                               .out_offset = ob.floats(),
+                               .probs_offset = pb.floats(),
+                               .row_stride = u32(a.q.cols),
+                               .kv_stride = u32(a.k_cache.cols),
+                               .head_dim = u32(head_dim),
+                               .group = u32(a.heads / a.kv_heads),
+                               .head_begin = u32(h0),
+                               .pos0 = u32(a.pos0 + t0),
+                               .probs_head_rows = u32(n),
+                               .probs_cols = u32(context),
+                               .write_probs = want_probs ? 1u : 0u,
+                               .scale = a.scale};
             stream_->dispatch(pipeline,
                               {reads(qb.range), reads(kb.range), reads(vb.range), writes(ob.range),
                                want_probs ? writes(pb.range) : reads(pb.range)},
