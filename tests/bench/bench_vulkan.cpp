@@ -200,7 +200,7 @@ void bench(Backend& backend, const BenchOptions& o) {
     double gb_per_token = static_cast<double>(weight_bytes(c, o.type) - embedding) / 1e9;
     std::printf("  prefill: %lld tokens in %.3f s = %.1f tokens/s\n", static_cast<long long>(o.prompt),
                 prefill, static_cast<double>(o.prompt) / prefill);
-    std::printf("  decode:  %lld tokens in %.3f s = %.2f tokens/s (%.1f GB/s of weights)\n",
+    std::printf("  decode:  %lld tokens in %.3f s = %.2f tokens/s (%.2f GB/s of weights)\n",
                 static_cast<long long>(o.decode), decode, static_cast<double>(o.decode) / decode,
                 gb_per_token * static_cast<double>(o.decode) / decode);
 }
