@@ -9,33 +9,42 @@ namespace loom {
 
 namespace {
 
+// Finds the weights a model needs and uploads them; or, when measuring (no backend needed), only checks that
+// every tensor is there with the right shape and adds up the bytes the weights will take.
 class WeightLoader {
   public:
-    // With no backend the loader only checks: every tensor is found and shaped right, nothing is read.
+    enum class Mode { Measure, Upload };
+
     WeightLoader(const TensorSet& tensors, const TensorNames& names, int layers, Backend* backend,
-                 const WeightLoadOptions& options)
+                 const WeightLoadOptions& options, Mode mode)
         : tensors_(tensors),
           names_(names),
           layers_(layers),
           backend_(backend),
           options_(options),
+          mode_(mode),
           files_(std::make_shared<std::vector<std::shared_ptr<const MappedFile>>>(tensors.files())) {
         scheme_ = detect_scheme();
         total_bytes_ = static_cast<double>(tensors.total_bytes());
     }
 
     bool has(WeightId id, int layer = 0) const { return find(id, layer) != nullptr; }
+    // Bytes of every weight measured so far.
+    uint64_t measured_bytes() const { return measured_bytes_; }
 
     // A weight matrix [rows, cols]; converted to the type options.scheme gives it, if there is a scheme.
     Tensor matrix(WeightId id, int layer, int64_t rows, int64_t cols) {
         const StoredTensor& stored = require(id, layer);
         check_shape(stored, {rows, cols});
-        if (!backend_) return Tensor{};
         DType target = options_.scheme ? options_.scheme->type_for(id, layer, layers_, cols) : stored.dtype;
-        if (target == stored.dtype) return upload_in_place(stored, rows, cols);
         if (!row_fits_blocks(target, cols))
             fail("cannot store '", stored.name, "' as ", dtype_name(target), ": its rows of ", cols,
                  " values are not a whole number of ", dtype_info(target).block_elements, "-value blocks");
+        if (mode_ == Mode::Measure) {
+            measured_bytes_ += static_cast<uint64_t>(rows) * row_bytes(target, cols);
+            return Tensor{};
+        }
+        if (target == stored.dtype) return upload_in_place(stored, rows, cols);
         auto converted =
             std::make_shared<std::vector<std::byte>>(static_cast<size_t>(rows) * row_bytes(target, cols));
         std::vector<float> row(static_cast<size_t>(cols));
@@ -52,7 +61,10 @@ class WeightLoader {
     Tensor vector(WeightId id, int layer, int64_t n) {
         const StoredTensor& stored = require(id, layer);
         check_shape(stored, {n});
-        if (!backend_) return Tensor{};
+        if (mode_ == Mode::Measure) {
+            measured_bytes_ += static_cast<uint64_t>(n) * sizeof(float);
+            return Tensor{};
+        }
         auto values = std::make_shared<std::vector<std::byte>>(static_cast<size_t>(n) * sizeof(float));
         row_to_float(stored.dtype, stored.data.data(), n, reinterpret_cast<float*>(values->data()));
         return upload_owned(values, DType::F32, 1, n, stored.data.size());
@@ -120,14 +132,16 @@ class WeightLoader {
     const TensorSet& tensors_;
     const TensorNames& names_;
     int layers_;
-    Backend* backend_;
+    Backend* backend_;  // null when measuring
     const WeightLoadOptions& options_;
+    Mode mode_;
+    uint64_t measured_bytes_ = 0;
     std::shared_ptr<std::vector<std::shared_ptr<const MappedFile>>> files_;
     TensorNames::Scheme scheme_;
     double total_bytes_ = 0, done_bytes_ = 0;
 };
 
-// Every weight the config needs, in the order a reader of the files would list them.
+// Every weight `config` needs, in one walk that load_weights() makes twice: measuring, then uploading.
 ModelWeights collect_weights(WeightLoader& load, const ModelConfig& config) {
     using enum WeightId;
     const int64_t hidden = config.hidden_size, q_dim = config.q_dim(), kv_dim = config.kv_dim();
@@ -172,7 +186,13 @@ ModelWeights collect_weights(WeightLoader& load, const ModelConfig& config) {
 
 ModelWeights load_weights(const TensorSet& tensors, const ModelConfig& config, const TensorNames& names,
                           Backend& backend, const WeightLoadOptions& options) {
-    WeightLoader load(tensors, names, config.layers, &backend, options);
+    // Checking every tensor and adding up their bytes first refuses a model that lacks a tensor or does
+    // not fit the backend's memory before anything is converted or uploaded.
+    WeightLoader measure(tensors, names, config.layers, nullptr, options, WeightLoader::Mode::Measure);
+    collect_weights(measure, config);
+    backend.check_weights_fit(measure.measured_bytes());
+
+    WeightLoader load(tensors, names, config.layers, &backend, options, WeightLoader::Mode::Upload);
     ModelWeights w = collect_weights(load, config);
     std::vector<float> inv_freq = rope_inv_freq(config);
     if (load.has(WeightId::RopeFreqs)) {
@@ -189,7 +209,7 @@ ModelWeights load_weights(const TensorSet& tensors, const ModelConfig& config, c
 
 void check_weights(const TensorSet& tensors, const ModelConfig& config, const TensorNames& names) {
     WeightLoadOptions options;
-    WeightLoader check(tensors, names, config.layers, nullptr, options);
+    WeightLoader check(tensors, names, config.layers, nullptr, options, WeightLoader::Mode::Measure);
     collect_weights(check, config);
 }
 
