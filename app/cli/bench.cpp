@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <random>
 
+#include "api/gguf_export.h"
 #include "api/synthetic_model.h"
 #include "backend/cpu_backend.h"
 #include "commands.h"
