@@ -58,13 +58,14 @@ struct BlockQ5_1 {
     uint8_t qs[16];
 };
 
-// Q8_0S: Loom's activation block for multiplying with legacy-quantized weights (not a file format). It is
-// Q8_0 (value(e) = d * qs[e], with -127 <= qs[e] <= 127) plus the exact integer sum of the 32 qs, which the
-// kernels need for the offsets and minimums of Q4_0, Q4_1, Q5_0 and Q5_1. (ggml's Q8_1 stores d * sum as a
-// half instead; an integer keeps the dot products exact.)
+// Q8_0S: Loom's activation block for multiplying with legacy-quantized weights (not a file format):
+// value(e) = d * qs[e] with -127 <= qs[e] <= 127, like Q8_0, plus the exact integer sum of the 32 codes,
+// which the kernels need for the offsets and minimums of Q4_0, Q4_1, Q5_0 and Q5_1 (ggml's Q8_1 stores d *
+// sum as a half instead; an integer keeps the dot products exact). The scale is a float and the sum 32 bits
+// wide so that SIMD kernels can broadcast both straight from memory.
 struct BlockQ8_0S {
-    uint16_t d;   // half
-    int16_t sum;  // sum of qs
+    float d;
+    int32_t sum;  // sum of qs
     int8_t qs[32];
 };
 
@@ -140,7 +141,7 @@ static_assert(sizeof(BlockQ4_0) == 18);
 static_assert(sizeof(BlockQ4_1) == 20);
 static_assert(sizeof(BlockQ5_0) == 22);
 static_assert(sizeof(BlockQ5_1) == 24);
-static_assert(sizeof(BlockQ8_0S) == 36);
+static_assert(sizeof(BlockQ8_0S) == 40);
 static_assert(sizeof(BlockQ2_K) == 84);
 static_assert(sizeof(BlockQ3_K) == 110);
 static_assert(sizeof(BlockQ4_K) == 144);
@@ -148,9 +149,9 @@ static_assert(sizeof(BlockQ5_K) == 176);
 static_assert(sizeof(BlockQ6_K) == 210);
 static_assert(sizeof(BlockQ8_K) == 292);
 
-// Rows of blocks are packed without gaps, so blocks need not be aligned: every struct must be readable at
-// any address through memcpy or unaligned SIMD loads. Only Q8_K (4-byte float) has an alignment above 2;
-// Loom only creates Q8_K rows itself, in aligned buffers.
+// Rows of blocks are packed without gaps and files need not align them, so the weight blocks are read with
+// read_block (memcpy) or unaligned SIMD loads. Q8_0S and Q8_K (float fields) exist only in Loom's own
+// activation buffers.
 static_assert(alignof(BlockQ8_0) <= 2 && alignof(BlockQ4_K) <= 2 && alignof(BlockQ6_K) <= 2);
 
 // Block i of a row, copied out (rows need not be aligned for the block type).

@@ -41,7 +41,7 @@ float signed_extreme(const float* x) {
     return extreme;
 }
 
-// Symmetric 8-bit codes -127..127 with d = amax / 127 (shared by Q8_0 and Q8_0S).
+// Symmetric 8-bit codes -127..127 with d = amax / 127.
 uint16_t quantize_8bit(const float* x, int8_t q[kN]) {
     StoredScale scale = store_scale(largest_magnitude(x) / 127.0f);
     for (int i = 0; i < kN; ++i)
@@ -86,9 +86,8 @@ void dequantize_q8_0(const std::byte* row, int64_t blocks, float* out) {
 void dequantize_q8_0s(const std::byte* row, int64_t blocks, float* out) {
     for (int64_t b = 0; b < blocks; ++b, out += kN) {
         BlockQ8_0S block = read_block<BlockQ8_0S>(row, b);
-        float d = fp16_to_float(block.d);
         for (int i = 0; i < kN; ++i)
-            out[i] = d * static_cast<float>(block.qs[i]);
+            out[i] = block.d * static_cast<float>(block.qs[i]);
     }
 }
 
@@ -144,14 +143,19 @@ void quantize_q8_0(const float* x, int64_t blocks, std::byte* out) {
     }
 }
 
+// Activations: d = amax / 127 kept as a float, codes -127..127 computed with its reciprocal, and their sum.
 void quantize_q8_0s(const float* x, int64_t blocks, std::byte* out) {
     for (int64_t b = 0; b < blocks; ++b, x += kN) {
+        float amax = largest_magnitude(x);
+        bool usable = amax > 0.0f && std::isfinite(amax);
+        float inverse = usable ? 127.0f / amax : 0.0f;
         BlockQ8_0S block;
-        block.d = quantize_8bit(x, block.qs);
-        int sum = 0;
-        for (int i = 0; i < kN; ++i)
-            sum += block.qs[i];
-        block.sum = static_cast<int16_t>(sum);
+        block.d = usable ? amax / 127.0f : 0.0f;
+        block.sum = 0;
+        for (int i = 0; i < kN; ++i) {
+            block.qs[i] = static_cast<int8_t>(round_clamped(x[i] * inverse, -127.0f, 127.0f));
+            block.sum += block.qs[i];
+        }
         write_block(out, b, block);
     }
 }

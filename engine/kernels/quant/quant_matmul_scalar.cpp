@@ -2,11 +2,10 @@
 //
 // For one weight row and one activation row the result is the sum over blocks, in block order, of:
 //
-//   32-element formats with Q8_0S activations (d_x its scale, s its code sum, x its codes):
+//   32-element formats with Q8_0S activations (d_x its float scale, s its code sum, x its codes):
 //     Q8_0:        (d * d_x) * sum(q * x)
 //     Q4_0, Q5_0:  (d * d_x) * (sum(q * x) - offset * s)        offset 8 or 16, q the unsigned code
 //     Q4_1, Q5_1:  (d * d_x) * sum(q * x) + (m * d_x) * s
-//   (d * d_x is exact in float: two fp16 significands fit in float's 24 bits.)
 //
 //   K-quants with Q8_K activations (d_x its float scale, bsum[j] the code sums of its 16-element groups):
 //     Q2_K, Q4_K, Q5_K: (d_x * d) * A - (d_x * dmin) * M,  A = sum_j sc_j * sum_j(q * x),
@@ -87,7 +86,7 @@ LegacyBlock legacy_block(const std::byte* row, int64_t b) {
 }
 
 float legacy_block_dot(const LegacyBlock& w, const BlockQ8_0S& x) {
-    float dx = fp16_to_float(x.d);
+    float dx = x.d;
     if (w.is_signed) {
         int sum = 0;
         for (int i = 0; i < 32; ++i)

@@ -36,7 +36,6 @@ inline std::vector<int> half_fields(DType type) {
         case DType::Q8_0:
         case DType::Q4_0:
         case DType::Q5_0:
-        case DType::Q8_0S:
             return {0};
         case DType::Q4_1:
         case DType::Q5_1:
@@ -55,8 +54,8 @@ inline std::vector<int> half_fields(DType type) {
 }
 
 // Blocks of random bits, except that scales are finite (fp16 exponents 1..24, a zero scale in every fifth
-// block; Q8_K's float scale a modest power of two times a small integer). Random codes reach corners that
-// quantizers rarely produce (Q8_0 code -128, Q6_K scale -128...).
+// block; the float scales of Q8_K and Q8_0S a modest power of two times a small integer). Random codes reach
+// corners that quantizers rarely produce (Q8_0 code -128, Q6_K scale -128...).
 inline std::vector<uint8_t> random_blocks(DType type, int64_t blocks, std::mt19937& rng) {
     const size_t bytes = dtype_info(type).block_bytes;
     std::vector<uint8_t> data(bytes * static_cast<size_t>(blocks));
@@ -72,7 +71,7 @@ inline std::vector<uint8_t> random_blocks(DType type, int64_t blocks, std::mt199
             block[offset] = static_cast<uint8_t>(h);
             block[offset + 1] = static_cast<uint8_t>(h >> 8);
         }
-        if (type == DType::Q8_K) {
+        if (type == DType::Q8_K || type == DType::Q8_0S) {
             float d = std::ldexp(static_cast<float>(byte(rng) + 1), -byte(rng) / 16);
             std::memcpy(block, &d, 4);
         }

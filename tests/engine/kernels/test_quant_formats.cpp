@@ -29,8 +29,11 @@ float expected_value(DType type, const uint8_t* b, int e) {
     switch (type) {
         case DType::Q8_0:
             return half_at(b, 0) * static_cast<float>(static_cast<int8_t>(b[2 + e]));
-        case DType::Q8_0S:
-            return half_at(b, 0) * static_cast<float>(static_cast<int8_t>(b[4 + e]));
+        case DType::Q8_0S: {
+            float d;
+            std::memcpy(&d, b, 4);
+            return d * static_cast<float>(static_cast<int8_t>(b[8 + e]));
+        }
         case DType::Q4_0:
         case DType::Q4_1: {
             int qs = type == DType::Q4_0 ? 2 : 4;
