@@ -59,13 +59,14 @@ struct BlockQ5_1 {
 };
 
 // Q8_0S: Loom's activation block for multiplying with legacy-quantized weights (not a file format):
-// value(e) = d * qs[e] with -127 <= qs[e] <= 127, like Q8_0, plus the exact integer sum of the 32 codes,
-// which the kernels need for the offsets and minimums of Q4_0, Q4_1, Q5_0 and Q5_1 (ggml's Q8_1 stores d *
-// sum as a half instead; an integer keeps the dot products exact). The scale is a float and the sum 32 bits
-// wide so that SIMD kernels can broadcast both straight from memory.
+// value(e) = d * qs[e] with -127 <= qs[e] <= 127, like Q8_0, plus what the kernels need for the offsets and
+// minimums of Q4_0, Q4_1, Q5_0 and Q5_1: the exact integer sum of the 32 codes, and d * sum as a float. (ggml's
+// Q8_1 stores only d * sum, as a half.) Every field is 32 bits wide so that SIMD kernels can broadcast it
+// straight from memory.
 struct BlockQ8_0S {
     float d;
-    int32_t sum;  // sum of qs
+    int32_t sum;  // sum of qs, |sum| <= 32 * 127
+    float dsum;   // d * sum, rounded once
     int8_t qs[32];
 };
 
@@ -141,7 +142,7 @@ static_assert(sizeof(BlockQ4_0) == 18);
 static_assert(sizeof(BlockQ4_1) == 20);
 static_assert(sizeof(BlockQ5_0) == 22);
 static_assert(sizeof(BlockQ5_1) == 24);
-static_assert(sizeof(BlockQ8_0S) == 40);
+static_assert(sizeof(BlockQ8_0S) == 44);
 static_assert(sizeof(BlockQ2_K) == 84);
 static_assert(sizeof(BlockQ3_K) == 110);
 static_assert(sizeof(BlockQ4_K) == 144);

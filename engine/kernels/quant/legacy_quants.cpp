@@ -143,7 +143,7 @@ void quantize_q8_0(const float* x, int64_t blocks, std::byte* out) {
     }
 }
 
-// Activations: d = amax / 127 kept as a float, codes -127..127 computed with its reciprocal, and their sum.
+// Activations: d = amax / 127 kept as a float, codes -127..127 computed with its reciprocal, their sum.
 void quantize_q8_0s(const float* x, int64_t blocks, std::byte* out) {
     for (int64_t b = 0; b < blocks; ++b, x += kN) {
         float amax = largest_magnitude(x);
@@ -156,6 +156,7 @@ void quantize_q8_0s(const float* x, int64_t blocks, std::byte* out) {
             block.qs[i] = static_cast<int8_t>(round_clamped(x[i] * inverse, -127.0f, 127.0f));
             block.sum += block.qs[i];
         }
+        block.dsum = block.d * static_cast<float>(block.sum);
         write_block(out, b, block);
     }
 }

@@ -2,10 +2,11 @@
 //
 // For one weight row and one activation row the result is the sum over blocks, in block order, of:
 //
-//   32-element formats with Q8_0S activations (d_x its float scale, s its code sum, x its codes):
+//   32-element formats with Q8_0S activations (d_x its float scale, s its code sum, ds = d_x * s, x its
+//   codes):
 //     Q8_0:        (d * d_x) * sum(q * x)
 //     Q4_0, Q5_0:  (d * d_x) * (sum(q * x) - offset * s)        offset 8 or 16, q the unsigned code
-//     Q4_1, Q5_1:  (d * d_x) * sum(q * x) + (m * d_x) * s
+//     Q4_1, Q5_1:  (d * d_x) * sum(q * x) + m * ds
 //
 //   K-quants with Q8_K activations (d_x its float scale, bsum[j] the code sums of its 16-element groups):
 //     Q2_K, Q4_K, Q5_K: (d_x * d) * A - (d_x * dmin) * M,  A = sum_j sc_j * sum_j(q * x),
@@ -94,7 +95,7 @@ float legacy_block_dot(const LegacyBlock& w, const BlockQ8_0S& x) {
         return (w.d * dx) * static_cast<float>(sum);
     }
     int sum = dot32(w.q, x.qs);
-    if (w.has_min) return (w.d * dx) * static_cast<float>(sum) + (w.m * dx) * static_cast<float>(x.sum);
+    if (w.has_min) return (w.d * dx) * static_cast<float>(sum) + w.m * x.dsum;
     return (w.d * dx) * static_cast<float>(sum - w.offset * x.sum);
 }
 

@@ -32,7 +32,7 @@ float expected_value(DType type, const uint8_t* b, int e) {
         case DType::Q8_0S: {
             float d;
             std::memcpy(&d, b, 4);
-            return d * static_cast<float>(static_cast<int8_t>(b[8 + e]));
+            return d * static_cast<float>(static_cast<int8_t>(b[12 + e]));
         }
         case DType::Q4_0:
         case DType::Q4_1: {

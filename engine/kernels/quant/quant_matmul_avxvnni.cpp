@@ -1,0 +1,33 @@
+// The AVX2-level quantized kernels with AVX-VNNI dot products (VEX-encoded VPDPBUSD / VPDPWSSD), for CPUs
+// that have AVX-VNNI without AVX-512. Built only when the compiler knows -mavxvnni; picked at run time by
+// quant_matmul_avx2.cpp.
+#include "kernels/matmul.h"
+
+#if defined(__AVXVNNI__)
+#include "kernels/quant/simd_tables.h"
+#endif
+
+namespace loom {
+
+#if defined(__AVXVNNI__)
+namespace {
+
+template <DType Type>
+struct AvxVnniRows {
+    static void run(const MatmulProblem& p, int64_t row_begin, int64_t row_end) {
+        simd::gemv_only_rows<simd::AvxVnniDot, Type>(p, row_begin, row_end);
+    }
+};
+
+}  // namespace
+
+const MatmulKernel* avxvnni_quant_matmul_kernel(DType weight_type) {
+    return simd::quant_kernel<AvxVnniRows, KernelLevel::Avx2, 1>(weight_type);
+}
+#else
+const MatmulKernel* avxvnni_quant_matmul_kernel(DType) {
+    return nullptr;
+}
+#endif
+
+}  // namespace loom

@@ -1,0 +1,118 @@
+// Building the table of quantized kernels of one instruction-set level from a "rows" template. Each
+// quant_matmul_<level>.cpp instantiates it with its own row functions. Include only from those files.
+#pragma once
+
+#include "kernels/quant/quant_matmul.h"
+#include "kernels/quant/simd_convert.h"
+#include "kernels/quant/simd_gemv.h"
+
+namespace loom::simd {
+namespace {  // internal linkage: see simd_int8.h
+
+// The SIMD format description of each weight type, and which activation type it multiplies with.
+template <DType Type>
+struct FormatOf;
+template <>
+struct FormatOf<DType::Q8_0> {
+    using F = Q8_0Format;
+    static constexpr bool kK = false;
+};
+template <>
+struct FormatOf<DType::Q4_0> {
+    using F = Q4_0Format;
+    static constexpr bool kK = false;
+};
+template <>
+struct FormatOf<DType::Q4_1> {
+    using F = Q4_1Format;
+    static constexpr bool kK = false;
+};
+template <>
+struct FormatOf<DType::Q5_0> {
+    using F = Q5_0Format;
+    static constexpr bool kK = false;
+};
+template <>
+struct FormatOf<DType::Q5_1> {
+    using F = Q5_1Format;
+    static constexpr bool kK = false;
+};
+template <>
+struct FormatOf<DType::Q2_K> {
+    using F = Q2_KFormat;
+    static constexpr bool kK = true;
+};
+template <>
+struct FormatOf<DType::Q3_K> {
+    using F = Q3_KFormat;
+    static constexpr bool kK = true;
+};
+template <>
+struct FormatOf<DType::Q4_K> {
+    using F = Q4_KFormat;
+    static constexpr bool kK = true;
+};
+template <>
+struct FormatOf<DType::Q5_K> {
+    using F = Q5_KFormat;
+    static constexpr bool kK = true;
+};
+template <>
+struct FormatOf<DType::Q6_K> {
+    using F = Q6_KFormat;
+    static constexpr bool kK = true;
+};
+
+// Rows computed by the few-input kernels alone (the AVX2 levels).
+template <class Dot, DType Type>
+void gemv_only_rows(const MatmulProblem& p, int64_t row_begin, int64_t row_end) {
+    using Format = FormatOf<Type>;
+    if constexpr (Format::kK)
+        gemv_rows<KGemv, Dot, typename Format::F>(p, row_begin, row_end);
+    else
+        gemv_rows<LegacyGemv, Dot, typename Format::F>(p, row_begin, row_end);
+}
+
+// `Rows<Type>::run` computes rows of weight type Type.
+template <DType Type, template <DType> class Rows, KernelLevel Level, int64_t RowMultiple>
+const MatmulKernel* kernel_of() {
+    constexpr bool k_quant = FormatOf<Type>::kK;
+    static const MatmulKernel kernel{Type,
+                                     k_quant ? DType::Q8_K : DType::Q8_0S,
+                                     k_quant ? quantize_row_q8_k : quantize_row_q8_0s,
+                                     Rows<Type>::run,
+                                     RowMultiple,
+                                     Level};
+    return &kernel;
+}
+
+template <template <DType> class Rows, KernelLevel Level, int64_t RowMultiple>
+const MatmulKernel* quant_kernel(DType type) {
+    switch (type) {
+        case DType::Q8_0:
+            return kernel_of<DType::Q8_0, Rows, Level, RowMultiple>();
+        case DType::Q4_0:
+            return kernel_of<DType::Q4_0, Rows, Level, RowMultiple>();
+        case DType::Q4_1:
+            return kernel_of<DType::Q4_1, Rows, Level, RowMultiple>();
+        case DType::Q5_0:
+            return kernel_of<DType::Q5_0, Rows, Level, RowMultiple>();
+        case DType::Q5_1:
+            return kernel_of<DType::Q5_1, Rows, Level, RowMultiple>();
+        case DType::Q2_K:
+            return kernel_of<DType::Q2_K, Rows, Level, RowMultiple>();
+        case DType::Q3_K:
+            return kernel_of<DType::Q3_K, Rows, Level, RowMultiple>();
+        case DType::Q4_K:
+            return kernel_of<DType::Q4_K, Rows, Level, RowMultiple>();
+        case DType::Q5_K:
+            return kernel_of<DType::Q5_K, Rows, Level, RowMultiple>();
+        case DType::Q6_K:
+            return kernel_of<DType::Q6_K, Rows, Level, RowMultiple>();
+        default:
+            return nullptr;
+    }
+}
+
+}  // namespace
+}  // namespace loom::simd
