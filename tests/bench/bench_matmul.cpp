@@ -4,7 +4,13 @@
 // run, and estimates whole-model tokens per second from the per-shape times.
 //
 //   loom-bench-matmul [--threads N] [--types Q4_0,Q8_0,...] [--levels avx2,avx512] [--n 1,128]
-//                     [--seconds S] [--no-model]
+//                     [--seconds S] [--no-model] [--cpu-time] [--shapes 0,3] [--hot]
+//
+// --cpu-time (only with --threads 1) times each call by the thread's CPU time instead of wall time, which
+// leaves out the time the thread was descheduled: on a machine shared with other work, this is what makes
+// single-thread comparisons of kernel variants stable. (It does not remove other programs' memory traffic.)
+// --hot multiplies the same weights every call, so small matrices run from the caches: the kernels' compute
+// speed without the memory system.
 //
 // Matrices are multiplied the way the CPU backend does it (backend/cpu_backend.cpp): activations converted
 // once, weight rows handed to the threads in chunks that are multiples of the kernel's row_multiple. For one
@@ -17,6 +23,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <map>
 #include <memory>
 #include <random>
@@ -37,6 +44,29 @@ using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point start) {
     return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// CPU time of the calling thread, in seconds.
+double thread_seconds() {
+    timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return double(ts.tv_sec) + 1e-9 * double(ts.tv_nsec);
+}
+
+bool g_cpu_time = false;  // --cpu-time
+bool g_hot = false;       // --hot
+
+// Times fn() by wall clock, or by the thread's CPU time with --cpu-time.
+template <class Fn>
+double timed(Fn&& fn) {
+    if (g_cpu_time) {
+        double start = thread_seconds();
+        fn();
+        return thread_seconds() - start;
+    }
+    auto start = Clock::now();
+    fn();
+    return seconds_since(start);
 }
 
 double median(std::vector<double> v) {
@@ -76,15 +106,13 @@ Bandwidth measure_bandwidth(ThreadPool& pool, double seconds) {
     const int64_t grain = pool.grain_for(n, 1, 4096);
     std::vector<double> triad, read;
     std::vector<float> sums(64);
-    auto start = Clock::now();
-    while (seconds_since(start) < seconds || triad.size() < 3) {
-        auto t0 = Clock::now();
+    auto triad_pass = [&] {
         pool.parallel_for(n, grain, [&](int64_t begin, int64_t end) {
             for (int64_t i = begin; i < end; ++i)
                 a[i] = b[i] + 0.5f * c[i];
         });
-        triad.push_back(3.0 * 4.0 * double(n) / seconds_since(t0) * 1e-9);
-        t0 = Clock::now();
+    };
+    auto read_pass = [&] {
         pool.run([&](int thread, int count) {
             int64_t begin = n * thread / count, end = n * (thread + 1) / count;
             float s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
@@ -94,7 +122,11 @@ Bandwidth measure_bandwidth(ThreadPool& pool, double seconds) {
             }
             sums[size_t(thread)] = s0 + s1 + s2 + s3 + s4 + s5 + s6 + s7;
         });
-        read.push_back(4.0 * double(n) / seconds_since(t0) * 1e-9);
+    };
+    auto start = Clock::now();
+    while (seconds_since(start) < seconds || triad.size() < 3) {
+        triad.push_back(3.0 * 4.0 * double(n) / timed(triad_pass) * 1e-9);
+        read.push_back(4.0 * double(n) / timed(read_pass) * 1e-9);
     }
     return {median(triad), median(read)};
 }
@@ -117,7 +149,8 @@ Timing time_case(const MatmulKernel& kernel, const Case& c, ThreadPool& pool, do
     const size_t weight_row = row_bytes(c.type, c.k);
     const size_t matrix_bytes = weight_row * size_t(c.rows);
     // Decode streams weights from memory: rotate over copies totalling at least 256 MiB.
-    const size_t copies = c.n == 1 ? std::max<size_t>(1, (size_t{256} << 20) / matrix_bytes + 1) : 1;
+    const size_t copies =
+        c.n == 1 && !g_hot ? std::max<size_t>(1, (size_t{256} << 20) / matrix_bytes + 1) : 1;
     Buffer weights(matrix_bytes * copies);
     {
         std::mt19937 rng(1);
@@ -153,20 +186,20 @@ Timing time_case(const MatmulKernel& kernel, const Case& c, ThreadPool& pool, do
     size_t copy = 0;
     auto start = Clock::now();
     while (seconds_since(start) < seconds || times.size() < 5) {
-        auto t0 = Clock::now();
-        if (kernel.input_type == DType::F32) {
-            p.inputs = reinterpret_cast<const std::byte*>(x.data());
-        } else {
-            pool.parallel_for(c.n, 1, [&](int64_t begin, int64_t end) {
-                for (int64_t t = begin; t < end; ++t)
-                    kernel.convert_input(x.data() + t * c.k, c.k,
-                                         converted.data.get() + size_t(t) * input_row);
-            });
-            p.inputs = converted.data.get();
-        }
-        p.weights = weights.data.get() + copy * matrix_bytes;
-        pool.parallel_for(c.rows, grain, [&](int64_t begin, int64_t end) { kernel.rows(p, begin, end); });
-        times.push_back(seconds_since(t0));
+        times.push_back(timed([&] {
+            if (kernel.input_type == DType::F32) {
+                p.inputs = reinterpret_cast<const std::byte*>(x.data());
+            } else {
+                pool.parallel_for(c.n, 1, [&](int64_t begin, int64_t end) {
+                    for (int64_t t = begin; t < end; ++t)
+                        kernel.convert_input(x.data() + t * c.k, c.k,
+                                             converted.data.get() + size_t(t) * input_row);
+                });
+                p.inputs = converted.data.get();
+            }
+            p.weights = weights.data.get() + copy * matrix_bytes;
+            pool.parallel_for(c.rows, grain, [&](int64_t begin, int64_t end) { kernel.rows(p, begin, end); });
+        }));
         copy = (copy + 1) % copies;
     }
     Timing t;
@@ -215,6 +248,7 @@ struct Options {
     std::vector<int64_t> ns = {1, 128};
     double seconds = 0.3;
     bool model = true;
+    std::vector<int> shapes = {0, 1, 2, 3, 4};  // indices into kShapes
 };
 
 Options parse(int argc, char** argv) {
@@ -254,6 +288,18 @@ Options parse(int argc, char** argv) {
                 o.ns.push_back(std::atoll(n.c_str()));
         } else if (arg == "--seconds") {
             o.seconds = std::atof(value().c_str());
+        } else if (arg == "--shapes") {
+            o.shapes.clear();
+            for (const std::string& index : split(value())) {
+                int i = std::atoi(index.c_str());
+                if (i < 0 || i >= int(std::size(kShapes)))
+                    fail("--shapes takes indices 0..", std::size(kShapes) - 1);
+                o.shapes.push_back(i);
+            }
+        } else if (arg == "--hot") {
+            g_hot = true;
+        } else if (arg == "--cpu-time") {
+            g_cpu_time = true;
         } else if (arg == "--no-model") {
             o.model = false;
         } else {
@@ -261,6 +307,7 @@ Options parse(int argc, char** argv) {
         }
     }
     if (o.threads < 1) fail("--threads must be at least 1");
+    if (g_cpu_time && o.threads != 1) fail("--cpu-time measures one thread: use it with --threads 1");
     return o;
 }
 
@@ -304,7 +351,7 @@ int main(int argc, char** argv) {
                 } catch (const Error&) {
                     continue;
                 }
-                for (int s = 0; s < int(std::size(kShapes)); ++s) {
+                for (int s : options.shapes) {
                     const Shape& shape = kShapes[s];
                     if (!fits(type, shape.k)) continue;
                     for (int64_t n : options.ns) {

@@ -20,9 +20,6 @@
 
 #include <immintrin.h>
 
-#include <cstdlib>
-#include <new>
-
 #include "kernels/matmul.h"
 #include "kernels/quant/simd_gemv.h"
 
@@ -233,22 +230,6 @@ struct KPanel {
 // ---- rows of a problem
 // ----------------------------------------------------------------------------------------
 
-// A per-thread buffer for one panel, 64-byte aligned, grown as needed.
-struct PanelBuffer {
-    std::byte* data = nullptr;
-    size_t size = 0;
-    ~PanelBuffer() { std::free(data); }
-    std::byte* get(size_t bytes) {
-        if (bytes > size) {
-            std::free(data);
-            size = (bytes + 4095) / 4096 * 4096;
-            data = static_cast<std::byte*>(std::aligned_alloc(64, size));
-            if (!data) size = 0;
-        }
-        return data;
-    }
-};
-
 template <class Panel, int T>
 void panel_tile(const MatmulProblem& p, const std::byte* panel, int64_t r0, int rows, int64_t t0) {
     __m512 acc[T];
@@ -261,9 +242,8 @@ void panel_tile(const MatmulProblem& p, const std::byte* panel, int64_t r0, int 
 template <class Panel>
 void gemm_rows(const MatmulProblem& p, int64_t row_begin, int64_t row_end) {
     const int64_t units = p.k / Panel::kUnitElements;
-    thread_local PanelBuffer buffer;
+    thread_local ScratchBuffer buffer;
     std::byte* panel = buffer.get(static_cast<size_t>(units) * Panel::kUnitBytes);
-    if (!panel) throw std::bad_alloc();
     for (int64_t r0 = row_begin; r0 < row_end; r0 += kPanelRows) {
         const int rows = static_cast<int>(min64(kPanelRows, row_end - r0));
         Panel::pack(p, r0, rows, panel);

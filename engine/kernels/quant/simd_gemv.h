@@ -26,97 +26,144 @@ constexpr size_t kQ8SSum = offsetof(BlockQ8_0S, sum);
 constexpr size_t kQ8SScaledSum = offsetof(BlockQ8_0S, dsum);
 constexpr size_t kQ8SCodes = offsetof(BlockQ8_0S, qs);
 
-// fp16 in the low (or high) 16 bits of each 32-bit lane, as floats.
-inline __m256 halves_to_float(__m256i lanes, bool high) {
-    __m256i bits = high ? _mm256_srli_epi32(lanes, 16) : _mm256_and_si256(lanes, _mm256_set1_epi32(0xffff));
-    __m128i packed = _mm_packus_epi32(_mm256_castsi256_si128(bits), _mm256_extracti128_si256(bits, 1));
-    return _mm256_cvtph_ps(packed);
-}
+// The unsigned codes the dot products use for a format, and the offset they carry. With VNNI, Q8_0's signed
+// codes get their sign bit flipped (w + 128: one instruction) and the 128 is taken back like Q4_0's 8;
+// without VNNI they stay signed and go through the sign trick of dot_s8s8_avx2 (maddubs would overflow on w +
+// 128).
+template <class Dot, class F>
+struct LegacyCodes {
+    static constexpr bool kSignTrick = F::kSigned && !Dot::kVnni;
+    static constexpr int kOffset = F::kSigned ? (Dot::kVnni ? 128 : 0) : F::kOffset;
+    static __m256i load(const std::byte* block) {
+        __m256i q = F::template codes<Dot>(block);
+        if constexpr (F::kSigned && Dot::kVnni)
+            q = _mm256_xor_si256(q, _mm256_set1_epi8(static_cast<char>(0x80)));
+        return q;
+    }
+};
 
-// One weight row times inputs t0 .. t0 + T - 1. Per chunk of blocks, a first pass gathers the fp16 block
-// scales eight at a time and multiplies them with the activation scales (and, for formats with a minimum,
-// accumulates minimum * d_x * sum(x) directly); a second pass does the integer dot products.
+// What the legacy kernels need of the activations, laid out once per call (for all rows of the call) so that
+// the inner loops read it with aligned, contiguous loads: per input and block the 32 codes, the float scale
+// d_x, and the per-block term that the weights' offset or minimum multiplies:
+//   offset formats: value = d * (q - offset) = d * q - d * offset; the second part contributes
+//                   d * (-offset * d_x * sum(x)), so the term is -offset * d_x * sum(x) (times the weights'
+//                   d);
+//   minimum formats: value = d * q + m, contributing m * (d_x * sum(x)), so the term is d_x * sum(x) (times
+//   m).
+// Rows of `stride` blocks, padded with zeros to a multiple of 8.
+template <class Dot, class F>
+struct LegacyInputs {
+    static constexpr int kOffset = LegacyCodes<Dot, F>::kOffset;
+    int64_t stride = 0;
+    int8_t* codes = nullptr;  // [n][stride][32]
+    float* scale = nullptr;   // [n][stride]
+    float* term = nullptr;    // [n][stride]
+
+    LegacyInputs(const MatmulProblem& p, ScratchBuffer& buffer) {
+        const int64_t blocks = p.k / 32;
+        stride = (blocks + 7) / 8 * 8;
+        const size_t entries = static_cast<size_t>(stride * p.n);
+        std::byte* memory = buffer.get(entries * (32 + 4 + 4));
+        codes = reinterpret_cast<int8_t*>(memory);
+        scale = reinterpret_cast<float*>(memory + entries * 32);
+        term = scale + entries;
+        std::memset(scale, 0, entries * 8);
+        for (int64_t t = 0; t < p.n; ++t) {
+            const std::byte* x = p.inputs + t * static_cast<int64_t>(p.input_row_bytes);
+            for (int64_t b = 0; b < blocks; ++b, x += kQ8SBytes) {
+                const int64_t at = t * stride + b;
+                std::memcpy(codes + at * 32, x + kQ8SCodes, 32);
+                std::memcpy(&scale[at], x + kQ8SScale, 4);
+                float scaled_sum;
+                std::memcpy(&scaled_sum, x + kQ8SScaledSum, 4);
+                term[at] = F::kMin ? scaled_sum : static_cast<float>(-kOffset) * scaled_sum;
+            }
+        }
+    }
+};
+
+// One weight row times inputs t0 .. t0 + T - 1. Per chunk of blocks, a first pass converts the fp16 block
+// scales eight at a time, multiplies them with the activation scales, and accumulates the offset or minimum
+// terms (see LegacyInputs); a second pass does the integer dot products, one conversion and one fused
+// multiply-add per block.
 template <class Dot, class F, int T>
-void legacy_gemv(const MatmulProblem& p, int64_t row, int64_t t0) {
+void legacy_gemv(const MatmulProblem& p, const LegacyInputs<Dot, F>& in, int64_t row, int64_t t0) {
+    using Codes = LegacyCodes<Dot, F>;
     constexpr int kChunk = 64;
-    constexpr int B = static_cast<int>(F::kBytes), X = static_cast<int>(kQ8SBytes);
+    constexpr int B = static_cast<int>(F::kBytes);
+    constexpr bool kTerm = F::kMin || Codes::kOffset != 0;
     const std::byte* w = p.weights + row * static_cast<int64_t>(p.weight_row_bytes);
-    const std::byte* x[T];
-    for (int t = 0; t < T; ++t)
-        x[t] = p.inputs + (t0 + t) * static_cast<int64_t>(p.input_row_bytes);
     const int64_t blocks = p.k / 32;
 
-    const __m256i w_lanes = _mm256_setr_epi32(0, B, 2 * B, 3 * B, 4 * B, 5 * B, 6 * B, 7 * B);
-    const __m256i x_lanes = _mm256_setr_epi32(0, X, 2 * X, 3 * X, 4 * X, 5 * X, 6 * X, 7 * X);
-    // The offset of unsigned codes enters each block's integer sum as -offset * sum(x), in lane 0 only.
-    const __m256i offset_pair = _mm256_setr_epi32(static_cast<uint16_t>(-F::kOffset), 0, 0, 0, 0, 0, 0, 0);
-
-    __m256 acc[T][2], minimum_terms[T];
-    float tail_minimum[T] = {};
-    for (int t = 0; t < T; ++t)
-        acc[t][0] = acc[t][1] = minimum_terms[t] = _mm256_setzero_ps();
+    // Independent accumulators per input: a fused multiply-add takes 4 cycles, a block about 2.
+    constexpr int P = T == 1 ? 4 : 2;
+    __m256 acc[T][P], terms[T];
+    for (int t = 0; t < T; ++t) {
+        for (int i = 0; i < P; ++i)
+            acc[t][i] = _mm256_setzero_ps();
+        terms[t] = _mm256_setzero_ps();
+    }
     alignas(32) float scale[T][kChunk];
 
     for (int64_t b0 = 0; b0 < blocks; b0 += kChunk) {
         const int nb = static_cast<int>(min64(kChunk, blocks - b0));
         const std::byte* wc = w + b0 * B;
+        // Pass 1: d (and m) of eight blocks at a time.
+        auto scales8 = [&](int i, __m256 d, __m256 m) {
+            for (int t = 0; t < T; ++t) {
+                const int64_t at = (t0 + t) * in.stride + b0 + i;
+                _mm256_store_ps(&scale[t][i], _mm256_mul_ps(d, _mm256_load_ps(in.scale + at)));
+                if constexpr (kTerm)
+                    terms[t] = _mm256_fmadd_ps(F::kMin ? m : d, _mm256_load_ps(in.term + at), terms[t]);
+            }
+        };
         int i = 0;
-        for (; i + 8 <= nb; i += 8) {
-            __m256i raw = _mm256_i32gather_epi32(reinterpret_cast<const int*>(wc + i * B), w_lanes, 1);
-            __m256 d = halves_to_float(raw, false);
-            for (int t = 0; t < T; ++t) {
-                const float* xb = reinterpret_cast<const float*>(x[t] + (b0 + i) * X);
-                __m256 dx = _mm256_i32gather_ps(xb, x_lanes, 1);
-                _mm256_store_ps(&scale[t][i], _mm256_mul_ps(d, dx));
-                if constexpr (F::kMin) {
-                    __m256 ds = _mm256_i32gather_ps(
-                        reinterpret_cast<const float*>(x[t] + (b0 + i) * X + kQ8SScaledSum), x_lanes, 1);
-                    minimum_terms[t] = _mm256_fmadd_ps(halves_to_float(raw, true), ds, minimum_terms[t]);
-                }
-            }
+        for (; i + 8 <= nb; i += 8) {  // (a constant count lets the masks be constants)
+            const std::byte* wb = wc + i * B;
+            scales8(i, Dot::template halves8<B>(wb, 8),
+                    F::kMin ? Dot::template halves8<B>(wb + 2, 8) : __m256{});
         }
-        for (; i < nb; ++i) {
-            float d = half_at(wc + i * B);
-            for (int t = 0; t < T; ++t) {
-                const std::byte* xb = x[t] + (b0 + i) * X;
-                float dx, ds;
-                std::memcpy(&dx, xb + kQ8SScale, 4);
-                std::memcpy(&ds, xb + kQ8SScaledSum, 4);
-                scale[t][i] = d * dx;
-                if constexpr (F::kMin) tail_minimum[t] += half_at(wc + i * B + 2) * ds;
-            }
+        if (i < nb) {
+            const std::byte* wb = wc + i * B;
+            scales8(i, Dot::template halves8<B>(wb, nb - i),
+                    F::kMin ? Dot::template halves8<B>(wb + 2, nb - i) : __m256{});
         }
 
+        // Pass 2: integer dot products.
+        const int8_t* xc[T];
+        for (int t = 0; t < T; ++t)
+            xc[t] = in.codes + ((t0 + t) * in.stride + b0) * 32;
         auto block = [&](int j, int parity) {
-            const std::byte* wb = wc + j * B;
-            __m256i q = F::template codes<Dot>(wb);
+            __m256i q = Codes::load(wc + j * B);
             for (int t = 0; t < T; ++t) {
-                const std::byte* xb = x[t] + (b0 + j) * X;
-                __m256i xq = load256(xb + kQ8SCodes);
-                __m256i sum;
-                if constexpr (F::kSigned) {
-                    sum = dot_s8s8_avx2<Dot>(_mm256_setzero_si256(), q, xq);
-                } else {
-                    __m256i init = _mm256_setzero_si256();
-                    if constexpr (F::kOffset != 0)
-                        init = _mm256_madd_epi16(offset_pair, _mm256_set1_epi32(load_i32(xb + kQ8SSum)));
-                    sum = Dot::dot_u8s8(init, q, xq);
-                }
+                __m256i xq = _mm256_load_si256(reinterpret_cast<const __m256i*>(xc[t] + 32 * j));
+                __m256i sum = Codes::kSignTrick ? dot_s8s8_avx2<Dot>(_mm256_setzero_si256(), q, xq)
+                                                : Dot::dot_u8s8(_mm256_setzero_si256(), q, xq);
                 acc[t][parity] =
                     _mm256_fmadd_ps(_mm256_cvtepi32_ps(sum), _mm256_set1_ps(scale[t][j]), acc[t][parity]);
             }
         };
         int j = 0;
-        for (; j + 2 <= nb; j += 2) {
+        for (; j + 4 <= nb; j += 4) {
+            // Pass 1 touches each cache line of a chunk first and would wait for memory with little work to
+            // overlap: fetch the next chunk while this one is computed (4 blocks: at least 64 bytes).
+            _mm_prefetch(reinterpret_cast<const char*>(wc + (kChunk + j) * B), _MM_HINT_T0);
+            if constexpr (B * 4 > 64)
+                _mm_prefetch(reinterpret_cast<const char*>(wc + (kChunk + j) * B + 64), _MM_HINT_T0);
             block(j, 0);
-            block(j + 1, 1);
+            block(j + 1, 1 % P);
+            block(j + 2, 2 % P);
+            block(j + 3, 3 % P);
         }
-        if (j < nb) block(j, 0);
+        for (; j < nb; ++j)
+            block(j, 0);
     }
     for (int t = 0; t < T; ++t) {
-        float result = hsum(_mm256_add_ps(acc[t][0], acc[t][1]));
-        if constexpr (F::kMin) result += hsum(minimum_terms[t]) + tail_minimum[t];
-        p.outputs[(t0 + t) * p.output_stride + row] = result;
+        __m256 total = acc[t][0];
+        for (int i = 1; i < P; ++i)
+            total = _mm256_add_ps(total, acc[t][i]);
+        if constexpr (kTerm) total = _mm256_add_ps(total, terms[t]);
+        p.outputs[(t0 + t) * p.output_stride + row] = hsum(total);
     }
 }
 
@@ -192,22 +239,24 @@ void k_gemv(const MatmulProblem& p, int64_t row, int64_t t0) {
 // ---- rows of a problem
 // ----------------------------------------------------------------------------------------
 
-// Rows [row_begin, row_end) for every input, four inputs at a time. `Gemv` is legacy_gemv or k_gemv.
-template <template <class, class, int> class Kernel, class Dot, class F>
-void gemv_rows(const MatmulProblem& p, int64_t row_begin, int64_t row_end) {
+// Rows [row_begin, row_end) for every input, four inputs at a time.
+template <class Dot, class F>
+void legacy_gemv_rows(const MatmulProblem& p, int64_t row_begin, int64_t row_end) {
+    thread_local ScratchBuffer buffer;
+    LegacyInputs<Dot, F> in(p, buffer);
     for (int64_t r = row_begin; r < row_end; ++r) {
         int64_t t = 0;
         for (; t + 4 <= p.n; t += 4)
-            Kernel<Dot, F, 4>::run(p, r, t);
+            legacy_gemv<Dot, F, 4>(p, in, r, t);
         switch (p.n - t) {
             case 3:
-                Kernel<Dot, F, 3>::run(p, r, t);
+                legacy_gemv<Dot, F, 3>(p, in, r, t);
                 break;
             case 2:
-                Kernel<Dot, F, 2>::run(p, r, t);
+                legacy_gemv<Dot, F, 2>(p, in, r, t);
                 break;
             case 1:
-                Kernel<Dot, F, 1>::run(p, r, t);
+                legacy_gemv<Dot, F, 1>(p, in, r, t);
                 break;
             default:
                 break;
@@ -215,15 +264,27 @@ void gemv_rows(const MatmulProblem& p, int64_t row_begin, int64_t row_end) {
     }
 }
 
-template <class Dot, class F, int T>
-struct LegacyGemv {
-    static void run(const MatmulProblem& p, int64_t row, int64_t t0) { legacy_gemv<Dot, F, T>(p, row, t0); }
-};
-
-template <class Dot, class F, int T>
-struct KGemv {
-    static void run(const MatmulProblem& p, int64_t row, int64_t t0) { k_gemv<Dot, F, T>(p, row, t0); }
-};
+template <class Dot, class F>
+void k_gemv_rows(const MatmulProblem& p, int64_t row_begin, int64_t row_end) {
+    for (int64_t r = row_begin; r < row_end; ++r) {
+        int64_t t = 0;
+        for (; t + 4 <= p.n; t += 4)
+            k_gemv<Dot, F, 4>(p, r, t);
+        switch (p.n - t) {
+            case 3:
+                k_gemv<Dot, F, 3>(p, r, t);
+                break;
+            case 2:
+                k_gemv<Dot, F, 2>(p, r, t);
+                break;
+            case 1:
+                k_gemv<Dot, F, 1>(p, r, t);
+                break;
+            default:
+                break;
+        }
+    }
+}
 
 }  // namespace
 }  // namespace loom::simd

@@ -11,11 +11,11 @@
 namespace loom::simd {
 namespace {  // internal linkage: see simd_int8.h
 
-// 4-bit codes of 16 bytes: element i < 16 is the low nibble of byte i, element i + 16 its high nibble.
+// 4-bit codes of 16 bytes: element i < 16 is the low nibble of byte i, element i + 16 its high nibble. The 16
+// bytes go to both halves of the vector; shifting the upper half right by 4 brings the high nibbles down.
 inline __m256i nibbles32(const std::byte* qs) {
-    __m128i v = load128(qs);
-    __m256i both = _mm256_inserti128_si256(_mm256_castsi128_si256(v), _mm_srli_epi16(v, 4), 1);
-    return _mm256_and_si256(both, _mm256_set1_epi8(15));
+    __m256i both = _mm256_broadcastsi128_si256(load128(qs));
+    return _mm256_and_si256(_mm256_srlv_epi64(both, _mm256_setr_epi64x(0, 0, 4, 4)), _mm256_set1_epi8(15));
 }
 
 // Each format: block bytes, the offset subtracted from codes (0 when the format has a minimum instead),

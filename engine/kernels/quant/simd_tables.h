@@ -68,9 +68,9 @@ template <class Dot, DType Type>
 void gemv_only_rows(const MatmulProblem& p, int64_t row_begin, int64_t row_end) {
     using Format = FormatOf<Type>;
     if constexpr (Format::kK)
-        gemv_rows<KGemv, Dot, typename Format::F>(p, row_begin, row_end);
+        k_gemv_rows<Dot, typename Format::F>(p, row_begin, row_end);
     else
-        gemv_rows<LegacyGemv, Dot, typename Format::F>(p, row_begin, row_end);
+        legacy_gemv_rows<Dot, typename Format::F>(p, row_begin, row_end);
 }
 
 // `Rows<Type>::run` computes rows of weight type Type.
