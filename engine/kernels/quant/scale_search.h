@@ -13,10 +13,13 @@
 
 namespace loom::quant {
 
-// Round to the nearest integer, ties to even, after clamping to [lo, hi] (NaN becomes lo). Written with the
-// float "magic number" trick so that loops over it vectorize without SSE4.1.
+// Round to the nearest integer, ties to even, after clamping to [lo, hi] (NaN becomes lo). Written with
+// comparisons that map to the SIMD min/max instructions and the float "magic number" rounding trick, so that
+// loops over it vectorize (std::fmin/fmax and nearbyint would not); the SIMD activation quantizers compute
+// exactly the same values.
 inline int round_clamped(float v, float lo, float hi) {
-    v = std::fmin(std::fmax(v, lo), hi);
+    v = v > lo ? v : lo;  // NaN compares false: lo
+    v = v < hi ? v : hi;
     return static_cast<int>((v + 12582912.0f) - 12582912.0f);  // 1.5 * 2^23: exact for |v| < 2^22
 }
 
