@@ -60,9 +60,9 @@ struct BlockQ5_1 {
 
 // Q8_0S: Loom's activation block for multiplying with legacy-quantized weights (not a file format):
 // value(e) = d * qs[e] with -127 <= qs[e] <= 127, like Q8_0, plus what the kernels need for the offsets and
-// minimums of Q4_0, Q4_1, Q5_0 and Q5_1: the exact integer sum of the 32 codes, and d * sum as a float. (ggml's
-// Q8_1 stores only d * sum, as a half.) Every field is 32 bits wide so that SIMD kernels can broadcast it
-// straight from memory.
+// minimums of Q4_0, Q4_1, Q5_0 and Q5_1: the exact integer sum of the 32 codes, and d * sum as a float.
+// (ggml's Q8_1 stores only d * sum, as a half.) Every field is 32 bits wide so that SIMD kernels can
+// broadcast it straight from memory.
 struct BlockQ8_0S {
     float d;
     int32_t sum;  // sum of qs, |sum| <= 32 * 127

@@ -88,7 +88,7 @@ struct Buffer {
     size_t size;
 };
 
-// ---- memory bandwidth ------------------------------------------------------------------------------------
+// ---- memory bandwidth ----------------------------------------------------------------------------------
 
 struct Bandwidth {
     double triad_gbs;  // a[i] = b[i] + s * c[i]: 3 x 4 bytes per element (write-allocate traffic not counted)
@@ -131,8 +131,7 @@ Bandwidth measure_bandwidth(ThreadPool& pool, double seconds) {
     return {median(triad), median(read)};
 }
 
-// ---- one matrix product the way the CPU backend runs it
-// ----------------------------------------------------
+// ---- one matrix product the way the CPU backend runs it ------------------------------------------------
 
 struct Case {
     DType type;
@@ -209,8 +208,7 @@ Timing time_case(const MatmulKernel& kernel, const Case& c, ThreadPool& pool, do
     return t;
 }
 
-// ---- the model
-// ---------------------------------------------------------------------------------------------
+// ---- the model -----------------------------------------------------------------------------------------
 
 struct Shape {
     const char* name;

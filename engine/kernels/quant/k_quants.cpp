@@ -120,7 +120,7 @@ void scale_min_codes(const float* x, const ScaleMinBlock& block, int size, int q
 
 }  // namespace
 
-// ---- dequantization: the formulas of tensor/quant_blocks.h ------------------------------------------------
+// ---- dequantization: the formulas of tensor/quant_blocks.h ---------------------------------------------
 
 void dequantize_q2_k(const std::byte* row, int64_t blocks, float* out) {
     uint8_t q[kN];
@@ -198,8 +198,7 @@ void dequantize_q8_k(const std::byte* row, int64_t blocks, float* out) {
     }
 }
 
-// ---- quantization
-// ------------------------------------------------------------------------------------------
+// ---- quantization --------------------------------------------------------------------------------------
 
 void quantize_q2_k(const float* x, int64_t blocks, std::byte* out) {
     uint8_t q[kN];

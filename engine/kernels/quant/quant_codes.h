@@ -9,7 +9,7 @@
 
 namespace loom::quant {
 
-// ---- 32-element blocks -----------------------------------------------------------------------------------
+// ---- 32-element blocks ---------------------------------------------------------------------------------
 
 // 4-bit codes: element i < 16 in the low nibble of qs[i], element i + 16 in its high nibble.
 inline void unpack_nibbles32(const uint8_t qs[16], uint8_t q[32]) {
@@ -41,7 +41,7 @@ inline void pack_5bit32(const uint8_t q[32], uint8_t qs[16], uint8_t qh[4]) {
         qh[b] = static_cast<uint8_t>(high >> (8 * b));
 }
 
-// ---- K-quant super-blocks (256 elements) ----------------------------------------------------------------
+// ---- K-quant super-blocks (256 elements) ---------------------------------------------------------------
 
 // 2-bit fields of Q2_K and Q3_K: element e is in qs[32 * (e / 128) + e % 32] at bit 2 * ((e % 128) / 32).
 inline uint8_t two_bit_code(const uint8_t qs[64], int e) {

@@ -40,7 +40,7 @@ int dot16(const uint8_t* q, const int8_t* x) {
     return sum;
 }
 
-// ---- 32-element formats ----------------------------------------------------------------------------------
+// ---- 32-element formats --------------------------------------------------------------------------------
 
 // A weight block reduced to what the dot product needs: codes, fp16 scale and minimum, and the offset.
 struct LegacyBlock {
@@ -117,8 +117,7 @@ void legacy_rows(const MatmulProblem& p, int64_t row_begin, int64_t row_end) {
     }
 }
 
-// ---- K-quants
-// ----------------------------------------------------------------------------------------------
+// ---- K-quants ------------------------------------------------------------------------------------------
 
 // A super-block reduced to codes and integer sub-block scales: 8 sub-blocks of 32 or 16 of 16.
 struct KBlock {

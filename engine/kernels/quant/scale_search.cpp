@@ -22,25 +22,31 @@ struct Lanes {
     float v[kLanes] = {};
     float total() const {
         float s = 0.0f;
-        for (float x : v) s += x;
+        for (float x : v)
+            s += x;
         return s;
     }
 };
 
 // Codes round(x * inverse + shift) clamped to [lo, hi], as floats, into q (n a multiple of 8).
 void codes_of(const float* x, int n, float inverse, float shift, float lo, float hi, float* q) {
-    for (int i = 0; i < n; ++i) q[i] = static_cast<float>(round_clamped(x[i] * inverse + shift, lo, hi));
+    for (int i = 0; i < n; ++i)
+        q[i] = static_cast<float>(round_clamped(x[i] * inverse + shift, lo, hi));
 }
 
-int padded(int n) { return (n + kLanes - 1) / kLanes * kLanes; }
+int padded(int n) {
+    return (n + kLanes - 1) / kLanes * kLanes;
+}
 
 }  // namespace
 
 void importance_weights(const float* x, int n, float* w) {
     float sum_squares = 0.0f;
-    for (int i = 0; i < n; ++i) sum_squares += x[i] * x[i];
+    for (int i = 0; i < n; ++i)
+        sum_squares += x[i] * x[i];
     float rms = std::sqrt(sum_squares / static_cast<float>(n));
-    for (int i = 0; i < n; ++i) w[i] = rms + std::fabs(x[i]);
+    for (int i = 0; i < n; ++i)
+        w[i] = rms + std::fabs(x[i]);
 }
 
 ScaleMinFit fit_scale_min(const float* x_in, const float* w_in, int n, int qmax, uint8_t* q_out) {
@@ -52,7 +58,8 @@ ScaleMinFit fit_scale_min(const float* x_in, const float* w_in, int n, int qmax,
 
     float lo = *std::min_element(x_in, x_in + n), hi = *std::max_element(x_in, x_in + n);
     lo = std::min(lo, 0.0f);  // the minimum is subtracted, so it can only move the codes' zero downwards
-    if (!(hi > lo) || !std::isfinite(hi - lo)) {  // all values equal (and <= 0), or not finite: nothing to fit
+    if (!(hi > lo) ||
+        !std::isfinite(hi - lo)) {  // all values equal (and <= 0), or not finite: nothing to fit
         std::fill(q_out, q_out + n, uint8_t{0});
         return {0.0f, std::isfinite(lo) ? -lo : 0.0f};
     }
@@ -102,12 +109,14 @@ ScaleMinFit fit_scale_min(const float* x_in, const float* w_in, int n, int qmax,
             best = {static_cast<float>(scale), static_cast<float>(-offset)};
         }
     }
-    if (best_error < 0.0) {  // no candidate solved (cannot happen for hi > lo, kept for safety): min/max scale
+    if (best_error <
+        0.0) {  // no candidate solved (cannot happen for hi > lo, kept for safety): min/max scale
         best_inverse = top / (hi - lo);
         best = {(hi - lo) / top, -lo};
     }
     codes_of(x, m, best_inverse, -lo * best_inverse, 0.0f, top, q);
-    for (int i = 0; i < n; ++i) q_out[i] = static_cast<uint8_t>(q[i]);
+    for (int i = 0; i < n; ++i)
+        q_out[i] = static_cast<uint8_t>(q[i]);
     return best;
 }
 
@@ -129,7 +138,8 @@ float fit_scale_signed(const float* x_in, const float* w_in, int n, int qneg, in
     double best_score = -1.0;
     float best_scale = 0.0f, best_inverse = 0.0f;
     for (int step = 1; step < kSteps - 1; ++step) {  // -0.9 .. +0.9: a full code of stretch is never useful
-        float inverse = -(static_cast<float>(qneg) - kStepRange + kStepSize * static_cast<float>(step)) / extreme;
+        float inverse =
+            -(static_cast<float>(qneg) - kStepRange + kStepSize * static_cast<float>(step)) / extreme;
         codes_of(x, m, inverse, 0.0f, low, high, q);
         Lanes sqx, sqq;
         for (int i = 0; i < m; i += kLanes)
@@ -153,7 +163,8 @@ float fit_scale_signed(const float* x_in, const float* w_in, int n, int qneg, in
         return 0.0f;
     }
     codes_of(x, m, best_inverse, 0.0f, low, high, q);
-    for (int i = 0; i < n; ++i) q_out[i] = static_cast<int8_t>(q[i]);
+    for (int i = 0; i < n; ++i)
+        q_out[i] = static_cast<int8_t>(q[i]);
     return best_scale;
 }
 

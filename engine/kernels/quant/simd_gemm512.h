@@ -37,8 +37,7 @@ void interleave_codes(const uint8_t (*rows)[Elements], std::byte* out) {
             std::memcpy(&words[g * kPanelRows + r], &rows[r][4 * g], 4);
 }
 
-// ---- 32-element formats
-// ------------------------------------------------------------------------------------
+// ---- 32-element formats --------------------------------------------------------------------------------
 
 template <class F>
 struct LegacyPanel {
@@ -120,8 +119,7 @@ struct LegacyPanel {
     }
 };
 
-// ---- K-quants
-// ----------------------------------------------------------------------------------------------
+// ---- K-quants ------------------------------------------------------------------------------------------
 
 template <class F>
 struct KPanel {
@@ -227,8 +225,7 @@ struct KPanel {
     }
 };
 
-// ---- rows of a problem
-// ----------------------------------------------------------------------------------------
+// ---- rows of a problem ---------------------------------------------------------------------------------
 
 template <class Panel, int T>
 void panel_tile(const MatmulProblem& p, const std::byte* panel, int64_t r0, int rows, int64_t t0) {

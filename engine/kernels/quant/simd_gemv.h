@@ -17,8 +17,7 @@
 namespace loom::simd {
 namespace {  // internal linkage: see simd_int8.h
 
-// ---- 32-element formats with Q8_0S activations
-// --------------------------------------------------------------
+// ---- 32-element formats with Q8_0S activations ---------------------------------------------------------
 
 constexpr size_t kQ8SBytes = sizeof(BlockQ8_0S);
 constexpr size_t kQ8SScale = offsetof(BlockQ8_0S, d);
@@ -167,8 +166,7 @@ void legacy_gemv(const MatmulProblem& p, const LegacyInputs<Dot, F>& in, int64_t
     }
 }
 
-// ---- K-quants with Q8_K activations
-// -------------------------------------------------------------------------
+// ---- K-quants with Q8_K activations --------------------------------------------------------------------
 
 // Byte-shuffle controls that turn a vector holding scales 0..7 (or 8..15) of a super-block in both 128-bit
 // halves into [scale 2c x 8 | scale 2c + 1 x 8], the 16-bit scales of the 32 elements of chunk c.
@@ -236,8 +234,7 @@ void k_gemv(const MatmulProblem& p, int64_t row, int64_t t0) {
         p.outputs[(t0 + t) * p.output_stride + row] = hsum(acc[t]);
 }
 
-// ---- rows of a problem
-// ----------------------------------------------------------------------------------------
+// ---- rows of a problem ---------------------------------------------------------------------------------
 
 // Rows [row_begin, row_end) for every input, four inputs at a time.
 template <class Dot, class F>
