@@ -10,19 +10,9 @@
 namespace loom {
 
 #if defined(__AVXVNNI__)
-namespace {
-
-template <DType Type>
-struct AvxVnniRows {
-    static void run(const MatmulProblem& p, int64_t row_begin, int64_t row_end) {
-        simd::gemv_only_rows<simd::AvxVnniDot, Type>(p, row_begin, row_end);
-    }
-};
-
-}  // namespace
 
 const MatmulKernel* avxvnni_quant_matmul_kernel(DType weight_type) {
-    return simd::quant_kernel<AvxVnniRows, KernelLevel::Avx2, 1>(weight_type);
+    return simd::quant_kernel<simd::Ymm8<simd::AvxVnniDot>, simd::AvxVnniDot, KernelLevel::Avx2>(weight_type);
 }
 #else
 const MatmulKernel* avxvnni_quant_matmul_kernel(DType) {

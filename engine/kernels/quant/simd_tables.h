@@ -1,10 +1,10 @@
-// Building the table of quantized kernels of one instruction-set level from a "rows" template. Each
-// quant_matmul_<level>.cpp instantiates it with its own row functions. Include only from those files.
+// Building the table of quantized kernels of one instruction-set level. Each quant_matmul_<level>.cpp
+// instantiates it with its panel ISA and dot policy. Include only from those files.
 #pragma once
 
 #include "kernels/quant/quant_matmul.h"
 #include "kernels/quant/simd_convert.h"
-#include "kernels/quant/simd_gemv.h"
+#include "kernels/quant/simd_gemm.h"
 
 namespace loom::simd {
 namespace {  // internal linkage: see simd_int8.h
@@ -63,52 +63,42 @@ struct FormatOf<DType::Q6_K> {
     static constexpr bool kK = true;
 };
 
-// Rows computed by the few-input kernels alone (the AVX2 levels).
-template <class Dot, DType Type>
-void gemv_only_rows(const MatmulProblem& p, int64_t row_begin, int64_t row_end) {
-    using Format = FormatOf<Type>;
-    if constexpr (Format::kK)
-        k_gemv_rows<Dot, typename Format::F>(p, row_begin, row_end);
-    else
-        legacy_gemv_rows<Dot, typename Format::F>(p, row_begin, row_end);
-}
-
-// `Rows<Type>::run` computes rows of weight type Type.
-template <DType Type, template <DType> class Rows, KernelLevel Level, int64_t RowMultiple>
+template <DType Type, class Isa, class Dot, KernelLevel Level>
 const MatmulKernel* kernel_of() {
     constexpr bool k_quant = FormatOf<Type>::kK;
     static const MatmulKernel kernel{Type,
                                      k_quant ? DType::Q8_K : DType::Q8_0S,
                                      k_quant ? quantize_row_q8_k : quantize_row_q8_0s,
-                                     Rows<Type>::run,
-                                     RowMultiple,
+                                     panel_or_gemv_rows<Isa, Dot, FormatOf<Type>>,
+                                     Isa::kRows,
                                      Level};
     return &kernel;
 }
 
-template <template <DType> class Rows, KernelLevel Level, int64_t RowMultiple>
+// The kernel of `type` at this level: panels of Isa::kRows rows for many inputs, Dot for few.
+template <class Isa, class Dot, KernelLevel Level>
 const MatmulKernel* quant_kernel(DType type) {
     switch (type) {
         case DType::Q8_0:
-            return kernel_of<DType::Q8_0, Rows, Level, RowMultiple>();
+            return kernel_of<DType::Q8_0, Isa, Dot, Level>();
         case DType::Q4_0:
-            return kernel_of<DType::Q4_0, Rows, Level, RowMultiple>();
+            return kernel_of<DType::Q4_0, Isa, Dot, Level>();
         case DType::Q4_1:
-            return kernel_of<DType::Q4_1, Rows, Level, RowMultiple>();
+            return kernel_of<DType::Q4_1, Isa, Dot, Level>();
         case DType::Q5_0:
-            return kernel_of<DType::Q5_0, Rows, Level, RowMultiple>();
+            return kernel_of<DType::Q5_0, Isa, Dot, Level>();
         case DType::Q5_1:
-            return kernel_of<DType::Q5_1, Rows, Level, RowMultiple>();
+            return kernel_of<DType::Q5_1, Isa, Dot, Level>();
         case DType::Q2_K:
-            return kernel_of<DType::Q2_K, Rows, Level, RowMultiple>();
+            return kernel_of<DType::Q2_K, Isa, Dot, Level>();
         case DType::Q3_K:
-            return kernel_of<DType::Q3_K, Rows, Level, RowMultiple>();
+            return kernel_of<DType::Q3_K, Isa, Dot, Level>();
         case DType::Q4_K:
-            return kernel_of<DType::Q4_K, Rows, Level, RowMultiple>();
+            return kernel_of<DType::Q4_K, Isa, Dot, Level>();
         case DType::Q5_K:
-            return kernel_of<DType::Q5_K, Rows, Level, RowMultiple>();
+            return kernel_of<DType::Q5_K, Isa, Dot, Level>();
         case DType::Q6_K:
-            return kernel_of<DType::Q6_K, Rows, Level, RowMultiple>();
+            return kernel_of<DType::Q6_K, Isa, Dot, Level>();
         default:
             return nullptr;
     }
