@@ -2,8 +2,9 @@
 //
 // Weights are [rows, k] in their stored type (F32, F16, BF16, quantized blocks). Inputs are n rows of k
 // activations, already converted to the kernel's input type: F32 for float weights; for quantized weights the
-// activations are quantized to 8 bits per block once (Q8_0 or Q8_K), because integer dot products of two
-// quantized blocks are what those formats are designed for. Outputs are F32.
+// activations are quantized to 8 bits per block once (Q8_0S for the 32-element formats, Q8_K for K-quants),
+// because integer dot products of two quantized blocks are what those formats are designed for (the exact
+// arithmetic is written down in kernels/quant/quant_matmul_scalar.cpp). Outputs are F32.
 //
 // A kernel computes the outputs of a range of weight rows for all n inputs; the CPU backend hands ranges to
 // threads. Loading a group of weight rows once and using it for every input is what makes prefill
@@ -21,11 +22,11 @@ namespace loom {
 struct MatmulProblem {
     const std::byte* weights = nullptr;  // row r at weights + r * weight_row_bytes
     size_t weight_row_bytes = 0;
-    const std::byte* inputs = nullptr;   // input t at inputs + t * input_row_bytes, in the kernel's input type
+    const std::byte* inputs = nullptr;  // input t at inputs + t * input_row_bytes, in the kernel's input type
     size_t input_row_bytes = 0;
-    int64_t n = 0;                       // number of inputs (tokens)
-    int64_t k = 0;                       // elements per row
-    float* outputs = nullptr;            // y[t, r] at outputs[t * output_stride + r]
+    int64_t n = 0;             // number of inputs (tokens)
+    int64_t k = 0;             // elements per row
+    float* outputs = nullptr;  // y[t, r] at outputs[t * output_stride + r]
     int64_t output_stride = 0;
 };
 
@@ -35,10 +36,10 @@ using ConvertInputFn = void (*)(const float* x, int64_t k, std::byte* out);
 
 struct MatmulKernel {
     DType weight_type;
-    DType input_type;              // F32, or Q8_0 / Q8_K for quantized weights
+    DType input_type;              // F32, or Q8_0S / Q8_K for quantized weights
     ConvertInputFn convert_input;  // null when input_type is F32
     MatmulRowsFn rows;
-    int64_t row_multiple;          // ranges handed to `rows` should be multiples of this (except the last)
+    int64_t row_multiple;  // ranges handed to `rows` should be multiples of this (except the last)
     KernelLevel level;
 };
 

@@ -338,6 +338,7 @@ constexpr int64_t kPrefillInputs = 8;
 template <class Isa, class Dot, class Format>
 void panel_or_gemv_rows(const MatmulProblem& p, int64_t row_begin, int64_t row_end) {
     using F = typename Format::F;
+    if (p.n <= 0) return;
     if (p.n < kPrefillInputs) {
         if constexpr (Format::kK)
             k_gemv_rows<Dot, F>(p, row_begin, row_end);

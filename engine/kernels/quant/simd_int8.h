@@ -1,7 +1,7 @@
 // Integer building blocks of the SIMD quantized kernels: one policy struct per instruction set. The kernels
-// (quant_gemv.h, quant_gemm.h) are templates over these policies, compiled once per level in
-// quant_matmul_avx2.cpp (AVX2, and AVX-VNNI when the compiler and CPU have it) and quant_matmul_avx512.cpp
-// (AVX-512 VNNI). Include only from files compiled with AVX2 or better.
+// (simd_gemv.h, simd_gemm.h) are templates over these policies, compiled once per level in
+// quant_matmul_avx2.cpp (AVX2), quant_matmul_avxvnni.cpp (AVX-VNNI) and quant_matmul_avx512.cpp (AVX-512
+// VNNI). Include only from files compiled with AVX2 or better.
 //
 // These headers are compiled several times with different instruction sets, so everything in them has
 // internal linkage (an unnamed namespace): otherwise the linker could pick, say, the AVX-512 copy of an
@@ -12,7 +12,8 @@
 //   dot_u8s8(acc, u, s)  acc[i] += u[4i] s[4i] + ... + u[4i+3] s[4i+3]   (u unsigned bytes, s signed bytes)
 //   dot_s16(acc, a, b)   acc[i] += a[2i] b[2i] + a[2i+1] b[2i+1]        (signed 16-bit)
 // VNNI does each in one instruction. Plain AVX2 goes through maddubs, whose 16-bit pair sums saturate, so
-// callers keep u below 128 (or use dot_s8s8 for signed weights): 2 * 127 * 127 < 2^15.
+// callers keep u below 128 (or use the sign trick of dot_s8s8_avx2 for signed weights): activations are
+// within -127..127, and 2 * 128 * 127 < 2^15.
 #pragma once
 
 #include <immintrin.h>
