@@ -88,13 +88,39 @@ struct Ymm8 {
     }
 };
 
-// Codes of one unit for R rows ([row][elements] bytes) interleaved into [elements / 4][row][4 bytes].
+// Transposes an 8 x 8 matrix of 32-bit words held as 8 row vectors into 8 column vectors.
+inline void transpose8x8_epi32(__m256i m[8]) {
+    __m256i t[8], u[8];
+    for (int i = 0; i < 4; ++i) {
+        t[2 * i] = _mm256_unpacklo_epi32(m[2 * i], m[2 * i + 1]);      // a0 b0 a1 b1 | a4 b4 a5 b5
+        t[2 * i + 1] = _mm256_unpackhi_epi32(m[2 * i], m[2 * i + 1]);  // a2 b2 a3 b3 | a6 b6 a7 b7
+    }
+    for (int i = 0; i < 2; ++i) {
+        u[4 * i + 0] = _mm256_unpacklo_epi64(t[4 * i], t[4 * i + 2]);      // a0 b0 c0 d0 | a4 b4 c4 d4
+        u[4 * i + 1] = _mm256_unpackhi_epi64(t[4 * i], t[4 * i + 2]);      // a1 .. d1 | a5 .. d5
+        u[4 * i + 2] = _mm256_unpacklo_epi64(t[4 * i + 1], t[4 * i + 3]);  // a2 .. d2 | a6 .. d6
+        u[4 * i + 3] = _mm256_unpackhi_epi64(t[4 * i + 1], t[4 * i + 3]);  // a3 .. d3 | a7 .. d7
+    }
+    for (int i = 0; i < 4; ++i) {
+        m[i] = _mm256_permute2x128_si256(u[i], u[4 + i], 0x20);
+        m[4 + i] = _mm256_permute2x128_si256(u[i], u[4 + i], 0x31);
+    }
+}
+
+// Codes of one unit for R rows ([row][elements] bytes) interleaved into [elements / 4][row][4 bytes]: per
+// 32-byte column and 8 rows, an 8 x 8 transpose of 4-byte groups.
 template <int R, int Elements>
 void interleave_codes(const uint8_t (*rows)[Elements], std::byte* out) {
-    auto* words = reinterpret_cast<uint32_t*>(out);
-    for (int g = 0; g < Elements / 4; ++g)
-        for (int r = 0; r < R; ++r)
-            std::memcpy(&words[g * R + r], &rows[r][4 * g], 4);
+    static_assert(R % 8 == 0 && Elements % 32 == 0);
+    for (int c = 0; c < Elements / 32; ++c)
+        for (int h = 0; h < R / 8; ++h) {
+            __m256i m[8];
+            for (int r = 0; r < 8; ++r)
+                m[r] = _mm256_load_si256(reinterpret_cast<const __m256i*>(&rows[8 * h + r][32 * c]));
+            transpose8x8_epi32(m);
+            for (int g = 0; g < 8; ++g)
+                _mm256_store_si256(reinterpret_cast<__m256i*>(out + (8 * c + g) * 4 * R + 32 * h), m[g]);
+        }
 }
 
 // ---- 32-element formats ------------------------------------------------------------------------------
