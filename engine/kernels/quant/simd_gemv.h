@@ -86,7 +86,8 @@ struct LegacyInputs {
 // terms (see LegacyInputs); a second pass does the integer dot products, one conversion and one fused
 // multiply-add per block.
 template <class Dot, class F, int T>
-void legacy_gemv(const MatmulProblem& p, const LegacyInputs<Dot, F>& in, int64_t row, int64_t t0) {
+void legacy_gemv(const MatmulProblem& p, const LegacyInputs<Dot, F>& in, int64_t row, int64_t t0,
+                 __m256* out) {
     using Codes = LegacyCodes<Dot, F>;
     constexpr int kChunk = 64;
     constexpr int B = static_cast<int>(F::kBytes);
@@ -162,7 +163,7 @@ void legacy_gemv(const MatmulProblem& p, const LegacyInputs<Dot, F>& in, int64_t
         for (int i = 1; i < P; ++i)
             total = _mm256_add_ps(total, acc[t][i]);
         if constexpr (kTerm) total = _mm256_add_ps(total, terms[t]);
-        p.outputs[(t0 + t) * p.output_stride + row] = hsum(total);
+        out[t] = total;
     }
 }
 
@@ -176,12 +177,13 @@ inline __m256i pair_control(int c) {
                              _mm_set1_epi16(static_cast<short>((hi + 1) << 8 | hi)));
 }
 
-// One super-block of one weight row times T activation super-blocks, added to acc[t].
+// One super-block of one weight row times T activation super-blocks, added to acc[t]. (Always inlined: as a
+// call, acc would live in memory.)
 //   integer part:  A = sum_c dot16(pairs(q_c * x_c), scales of chunk c) - offset * sum_j scale_j * bsum_j
 //   minimum part:  M = sum_j min_j * bsum_j
 //   acc += (d * d_x) * A - (dmin * d_x) * M
 template <class Dot, class F, int T>
-void k_superblock(const std::byte* w, const std::byte* const* x, __m256* acc) {
+[[gnu::always_inline]] inline void k_superblock(const std::byte* w, const std::byte* const* x, __m256* acc) {
     __m256i q[8];
     F::template codes<Dot>(w, q);
     KScales s = F::scales(w);
@@ -215,7 +217,7 @@ void k_superblock(const std::byte* w, const std::byte* const* x, __m256* acc) {
 }
 
 template <class Dot, class F, int T>
-void k_gemv(const MatmulProblem& p, int64_t row, int64_t t0) {
+void k_gemv(const MatmulProblem& p, int64_t row, int64_t t0, __m256* out) {
     const std::byte* w = p.weights + row * static_cast<int64_t>(p.weight_row_bytes);
     const std::byte* x[T];
     for (int t = 0; t < T; ++t)
@@ -231,56 +233,72 @@ void k_gemv(const MatmulProblem& p, int64_t row, int64_t t0) {
         k_superblock<Dot, F, T>(w + b * static_cast<int64_t>(F::kBytes), xb, acc);
     }
     for (int t = 0; t < T; ++t)
-        p.outputs[(t0 + t) * p.output_stride + row] = hsum(acc[t]);
+        out[t] = acc[t];
 }
 
-// ---- rows of a problem ---------------------------------------------------------------------------------
+// ---- rows of a problem -------------------------------------------------------------------------------
 
-// Rows [row_begin, row_end) for every input, four inputs at a time.
+// The lane sums of 8 vectors, as one vector.
+inline __m256 hsum8(const __m256 v[8]) {
+    __m256 a = _mm256_hadd_ps(_mm256_hadd_ps(v[0], v[1]), _mm256_hadd_ps(v[2], v[3]));
+    __m256 b = _mm256_hadd_ps(_mm256_hadd_ps(v[4], v[5]), _mm256_hadd_ps(v[6], v[7]));
+    return _mm256_add_ps(_mm256_permute2f128_ps(a, b, 0x20), _mm256_permute2f128_ps(a, b, 0x31));
+}
+
+// Rows [row_begin, row_end) for every input, four inputs at a time. `kernel<T>(row, t0, out)` leaves the T
+// unreduced row totals in out. With one input the horizontal sums are done for 8 rows at once: a row's
+// last multiply-adds, sum and store would otherwise form a chain of some 30 cycles at the end of every row,
+// which for rows of 896 weights is a third of the row's work.
+template <class Kernel>
+void gemv_rows(const MatmulProblem& p, int64_t row_begin, int64_t row_end, Kernel&& kernel) {
+    int64_t r = row_begin;
+    if (p.n == 1) {
+        __m256 totals[8];
+        for (; r + 8 <= row_end; r += 8) {
+            for (int i = 0; i < 8; ++i)
+                kernel.template operator()<1>(r + i, 0, &totals[i]);
+            _mm256_storeu_ps(p.outputs + r, hsum8(totals));
+        }
+    }
+    for (; r < row_end; ++r) {
+        __m256 totals[4];
+        auto run = [&]<int T>(int64_t t0) {
+            kernel.template operator()<T>(r, t0, totals);
+            for (int t = 0; t < T; ++t)
+                p.outputs[(t0 + t) * p.output_stride + r] = hsum(totals[t]);
+        };
+        int64_t t = 0;
+        for (; t + 4 <= p.n; t += 4)
+            run.template operator()<4>(t);
+        switch (p.n - t) {
+            case 3:
+                run.template operator()<3>(t);
+                break;
+            case 2:
+                run.template operator()<2>(t);
+                break;
+            case 1:
+                run.template operator()<1>(t);
+                break;
+            default:
+                break;
+        }
+    }
+}
+
 template <class Dot, class F>
 void legacy_gemv_rows(const MatmulProblem& p, int64_t row_begin, int64_t row_end) {
     thread_local ScratchBuffer buffer;
     LegacyInputs<Dot, F> in(p, buffer);
-    for (int64_t r = row_begin; r < row_end; ++r) {
-        int64_t t = 0;
-        for (; t + 4 <= p.n; t += 4)
-            legacy_gemv<Dot, F, 4>(p, in, r, t);
-        switch (p.n - t) {
-            case 3:
-                legacy_gemv<Dot, F, 3>(p, in, r, t);
-                break;
-            case 2:
-                legacy_gemv<Dot, F, 2>(p, in, r, t);
-                break;
-            case 1:
-                legacy_gemv<Dot, F, 1>(p, in, r, t);
-                break;
-            default:
-                break;
-        }
-    }
+    gemv_rows(p, row_begin, row_end, [&]<int T>(int64_t row, int64_t t0, __m256* out) {
+        legacy_gemv<Dot, F, T>(p, in, row, t0, out);
+    });
 }
 
 template <class Dot, class F>
 void k_gemv_rows(const MatmulProblem& p, int64_t row_begin, int64_t row_end) {
-    for (int64_t r = row_begin; r < row_end; ++r) {
-        int64_t t = 0;
-        for (; t + 4 <= p.n; t += 4)
-            k_gemv<Dot, F, 4>(p, r, t);
-        switch (p.n - t) {
-            case 3:
-                k_gemv<Dot, F, 3>(p, r, t);
-                break;
-            case 2:
-                k_gemv<Dot, F, 2>(p, r, t);
-                break;
-            case 1:
-                k_gemv<Dot, F, 1>(p, r, t);
-                break;
-            default:
-                break;
-        }
-    }
+    gemv_rows(p, row_begin, row_end,
+              [&]<int T>(int64_t row, int64_t t0, __m256* out) { k_gemv<Dot, F, T>(p, row, t0, out); });
 }
 
 }  // namespace
