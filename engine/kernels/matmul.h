@@ -2,8 +2,9 @@
 //
 // Weights are [rows, k] in their stored type (F32, F16, BF16, quantized blocks). Inputs are n rows of k
 // activations, already converted to the kernel's input type: F32 for float weights; for quantized weights the
-// activations are quantized to 8 bits per block once (Q8_0 or Q8_K), because integer dot products of two
-// quantized blocks are what those formats are designed for. Outputs are F32.
+// activations are quantized to 8 bits per block once (Q8_0S for the 32-element formats, Q8_K for K-quants),
+// because integer dot products of two quantized blocks are what those formats are designed for (the exact
+// arithmetic is written down in kernels/quant/quant_matmul_scalar.cpp). Outputs are F32.
 //
 // A kernel computes the outputs of a range of weight rows for all n inputs; the CPU backend hands ranges to
 // threads. Loading a group of weight rows once and using it for every input is what makes prefill
@@ -35,7 +36,7 @@ using ConvertInputFn = void (*)(const float* x, int64_t k, std::byte* out);
 
 struct MatmulKernel {
     DType weight_type;
-    DType input_type;              // F32, or Q8_0 / Q8_K for quantized weights
+    DType input_type;              // F32, or Q8_0S / Q8_K for quantized weights
     ConvertInputFn convert_input;  // null when input_type is F32
     MatmulRowsFn rows;
     int64_t row_multiple;  // ranges handed to `rows` should be multiples of this (except the last)

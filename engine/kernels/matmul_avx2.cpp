@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "kernels/matmul.h"
+#include "kernels/quant/quant_matmul.h"
 #include "util/half.h"
 
 namespace loom {
@@ -89,8 +90,31 @@ void tile(const MatmulProblem& p, int64_t r0, int64_t t0) {
     }
 }
 
+// One weight row times one input (decode), rows read one after the other as a single sequential stream
+// (see matmul_avx512.cpp), four independent accumulators.
+template <class Load>
+float row_dot(const std::byte* w, const float* x, int64_t k) {
+    __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    int64_t i = 0;
+    for (; i + 32 <= k; i += 32)
+        for (int u = 0; u < 4; ++u)
+            acc[u] = _mm256_fmadd_ps(Load::load(w, i + 8 * u), _mm256_loadu_ps(x + i + 8 * u), acc[u]);
+    for (; i + 8 <= k; i += 8)
+        acc[0] = _mm256_fmadd_ps(Load::load(w, i), _mm256_loadu_ps(x + i), acc[0]);
+    float sum = horizontal_sum(_mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3])));
+    for (; i < k; ++i)
+        sum += Load::scalar(w, i) * x[i];
+    return sum;
+}
+
 template <class Load>
 void rows(const MatmulProblem& p, int64_t row_begin, int64_t row_end) {
+    if (p.n == 1) {
+        const float* x = reinterpret_cast<const float*>(p.inputs);
+        for (int64_t r = row_begin; r < row_end; ++r)
+            p.outputs[r] = row_dot<Load>(p.weights + r * p.weight_row_bytes, x, p.k);
+        return;
+    }
     int64_t r = row_begin;
     for (; r + 4 <= row_end; r += 4) {
         int64_t t = 0;
@@ -119,7 +143,7 @@ const MatmulKernel* avx2_matmul_kernel(DType weight_type) {
         case DType::BF16:
             return &kBF16;
         default:
-            return nullptr;
+            return avx2_quant_matmul_kernel(weight_type);
     }
 }
 

@@ -8,6 +8,7 @@
 #include <immintrin.h>
 
 #include "kernels/matmul.h"
+#include "kernels/quant/quant_matmul.h"
 #include "kernels/simd_avx512.h"
 
 namespace loom {
@@ -85,8 +86,32 @@ void tile(const MatmulProblem& p, int64_t r0, int64_t t0) {
             p.outputs[(t0 + t) * p.output_stride + r0 + r] = avx512::reduce_add(acc[r][t]);
 }
 
+// One weight row times one input (decode). Rows are read one after the other, a single sequential stream:
+// the 4-row tile above, which reads four rows side by side, streams from memory at about half the speed
+// (the hardware prefetchers follow one stream far better than four interleaved short ones). Four independent
+// accumulators hide the latency of the fused multiply-adds.
+template <class Load>
+float row_dot(const std::byte* w, const float* x, int64_t k) {
+    __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
+    int64_t i = 0;
+    for (; i + 64 <= k; i += 64)
+        for (int u = 0; u < 4; ++u)
+            acc[u] = _mm512_fmadd_ps(Load::load(w, i + 16 * u), _mm512_loadu_ps(x + i + 16 * u), acc[u]);
+    for (; i < k; i += 16) {
+        __mmask16 mask = avx512::first_lanes(k - i < 16 ? k - i : 16);
+        acc[0] = _mm512_fmadd_ps(Load::load_tail(w, i, mask), _mm512_maskz_loadu_ps(mask, x + i), acc[0]);
+    }
+    return avx512::reduce_add(_mm512_add_ps(_mm512_add_ps(acc[0], acc[1]), _mm512_add_ps(acc[2], acc[3])));
+}
+
 template <class Load>
 void rows(const MatmulProblem& p, int64_t row_begin, int64_t row_end) {
+    if (p.n == 1) {
+        const float* x = reinterpret_cast<const float*>(p.inputs);
+        for (int64_t r = row_begin; r < row_end; ++r)
+            p.outputs[r] = row_dot<Load>(p.weights + r * p.weight_row_bytes, x, p.k);
+        return;
+    }
     int64_t r = row_begin;
     for (; r + 4 <= row_end; r += 4) {
         int64_t t = 0;
@@ -119,7 +144,7 @@ const MatmulKernel* avx512_matmul_kernel(DType weight_type) {
         case DType::BF16:
             return &kBF16;
         default:
-            return nullptr;
+            return avx512_quant_matmul_kernel(weight_type);
     }
 }
 

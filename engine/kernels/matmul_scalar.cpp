@@ -4,6 +4,7 @@
 
 #include "kernels/convert.h"
 #include "kernels/matmul.h"
+#include "kernels/quant/quant_matmul.h"
 
 namespace loom {
 
@@ -43,7 +44,7 @@ const MatmulKernel* scalar_matmul_kernel(DType weight_type) {
         case DType::BF16:
             return &kBF16;
         default:
-            return nullptr;
+            return scalar_quant_matmul_kernel(weight_type);
     }
 }
 

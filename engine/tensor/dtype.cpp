@@ -1,5 +1,7 @@
 #include "tensor/dtype.h"
 
+#include "tensor/quant_blocks.h"
+
 #include <array>
 #include <cassert>
 #include <cctype>
@@ -7,23 +9,25 @@
 namespace loom {
 
 namespace {
-// Block layouts follow the GGUF format description (ggml's block_q*_*); sizes in bytes.
-constexpr std::array<DTypeInfo, 14> kInfo = {{
+// Block layouts: tensor/quant_blocks.h (they follow the GGUF format description, ggml's block_q*_*).
+constexpr std::array<DTypeInfo, 15> kInfo = {{
     {"F32", 1, 4, false},
     {"F16", 1, 2, false},
     {"BF16", 1, 2, false},
-    {"Q8_0", 32, 2 + 32, true},
-    {"Q4_0", 32, 2 + 16, true},
-    {"Q4_1", 32, 2 + 2 + 16, true},
-    {"Q5_0", 32, 2 + 4 + 16, true},
-    {"Q5_1", 32, 2 + 2 + 4 + 16, true},
-    {"Q2_K", 256, 16 + 64 + 2 + 2, true},
-    {"Q3_K", 256, 32 + 64 + 12 + 2, true},
-    {"Q4_K", 256, 2 + 2 + 12 + 128, true},
-    {"Q5_K", 256, 2 + 2 + 12 + 32 + 128, true},
-    {"Q6_K", 256, 128 + 64 + 16 + 2, true},
-    {"Q8_K", 256, 4 + 256 + 2 * 16, true},
+    {"Q8_0", kLegacyBlock, sizeof(BlockQ8_0), true},
+    {"Q4_0", kLegacyBlock, sizeof(BlockQ4_0), true},
+    {"Q4_1", kLegacyBlock, sizeof(BlockQ4_1), true},
+    {"Q5_0", kLegacyBlock, sizeof(BlockQ5_0), true},
+    {"Q5_1", kLegacyBlock, sizeof(BlockQ5_1), true},
+    {"Q2_K", kSuperBlock, sizeof(BlockQ2_K), true},
+    {"Q3_K", kSuperBlock, sizeof(BlockQ3_K), true},
+    {"Q4_K", kSuperBlock, sizeof(BlockQ4_K), true},
+    {"Q5_K", kSuperBlock, sizeof(BlockQ5_K), true},
+    {"Q6_K", kSuperBlock, sizeof(BlockQ6_K), true},
+    {"Q8_K", kSuperBlock, sizeof(BlockQ8_K), true},
+    {"Q8_0S", kLegacyBlock, sizeof(BlockQ8_0S), true},
 }};
+static_assert(kInfo.size() == static_cast<size_t>(DType::Q8_0S) + 1, "one entry per DType, in enum order");
 }  // namespace
 
 const DTypeInfo& dtype_info(DType type) {

@@ -16,15 +16,18 @@ enum class DType : uint8_t {
     Q8_0,  // 32 weights: fp16 scale + 32 int8
     Q4_0,  // 32 weights: fp16 scale + 32 4-bit, offset 8
     Q4_1,  // 32 weights: fp16 scale and minimum + 32 4-bit
-    Q5_0,
-    Q5_1,
+    Q5_0,  // 32 weights: fp16 scale + 32 5-bit, offset 16
+    Q5_1,  // 32 weights: fp16 scale and minimum + 32 5-bit
     Q2_K,  // "K-quants": 256-weight super-blocks with quantized sub-block scales
     Q3_K,
     Q4_K,
     Q5_K,
     Q6_K,
-    Q8_K,  // only for activations multiplied with K-quant weights
+    Q8_K,   // only for activations multiplied with K-quant weights
+    Q8_0S,  // Loom's activations for legacy-quant weights: Q8_0 plus each block's integer sum (no file has
+            // it)
 };
+// Byte layouts of the quantized blocks: tensor/quant_blocks.h.
 
 struct DTypeInfo {
     std::string_view name;   // as GGUF tools print it: "F32", "Q4_K"...

@@ -1,0 +1,381 @@
+// Quantized matrix kernel for many inputs (prefill): weights repacked per panel of rows.
+//
+// Decode unpacks each weight block and uses it once; with many inputs the same block meets every input, so
+// it pays to unpack it once into a form the multiply-adds consume directly. A panel holds R weight rows (16
+// with AVX-512, 8 with AVX2) with their codes as bytes interleaved in 4-byte groups: one vector holds 4
+// consecutive codes of each of the R rows, which is exactly what VPDPBUSD (or maddubs + madd) multiplies with
+// 4 activation bytes broadcast to all lanes. Each lane then accumulates one row's dot product, so no
+// horizontal sums are needed, and per block the float work (convert, scale, add) is done once for R rows.
+//
+// The micro-kernel computes R rows x T inputs: T running totals, T block sums and T integer sums stay in
+// registers (T = 8 of AVX-512's 32 registers, T = 4 of AVX2's 16); every loaded weight vector serves T
+// inputs and every broadcast activation word R rows. The panel (about 100 KB for k = 4864) stays in L2 while
+// all inputs pass over it.
+//
+// Per panel and 32- or 256-element unit the panel stores:
+//   legacy formats (unit = block):   codes[8][R][4] bytes, scale d[R] floats, minimum m[R] floats
+//   K-quants (unit = super-block):   codes[64][R][4] bytes, sub-block scales d*scale_j[S][R] floats,
+//                                    minimum pairs[8][R] (2 x int16), dmin (or d)[R] floats
+// The integer sums are exact; the offsets of Q4_0, Q5_0 (and Q8_0 stored as w + 128) enter them through
+// the activations' code sums, the minimums of K-quants through an integer product with their 16-element sums.
+//
+// Templates over a panel ISA (Zmm16 for AVX-512 VNNI, Ymm8<Dot> for AVX2) and a format. Include only from
+// files compiled with AVX2 or better.
+#pragma once
+
+#include <immintrin.h>
+
+#include "kernels/matmul.h"
+#include "kernels/quant/simd_gemv.h"
+
+namespace loom::simd {
+namespace {  // internal linkage: see simd_int8.h
+
+#if defined(__AVX512VNNI__) && defined(__AVX512BW__)
+// 16 rows per panel in 512-bit vectors, VNNI dot products.
+struct Zmm16 {
+    static constexpr int kRows = 16, kTile = 8;
+    static constexpr bool kSignTrick = false;  // Q8_0 stored as w + 128: VPDPBUSD does not saturate
+    using I = __m512i;
+    using F = __m512;
+    static I zero() { return _mm512_setzero_si512(); }
+    static F zerof() { return _mm512_setzero_ps(); }
+    static I load(const std::byte* p) { return _mm512_load_si512(p); }
+    static F loadf(const std::byte* p) { return _mm512_load_ps(reinterpret_cast<const float*>(p)); }
+    static F set1(float v) { return _mm512_set1_ps(v); }
+    static I dot_u8s8(I acc, I w, int32_t x4) { return _mm512_dpbusd_epi32(acc, w, _mm512_set1_epi32(x4)); }
+    static I dot_s16(I acc, I w, int32_t x2) { return _mm512_dpwssd_epi32(acc, w, _mm512_set1_epi32(x2)); }
+    static F cvt(I v) { return _mm512_cvtepi32_ps(v); }
+    static F fma(F a, F b, F c) { return _mm512_fmadd_ps(a, b, c); }
+    static F fnma(F a, F b, F c) { return _mm512_fnmadd_ps(a, b, c); }
+    static F mul(F a, F b) { return _mm512_mul_ps(a, b); }
+    static I broadcast(int32_t v) { return _mm512_set1_epi32(v); }
+    static void store(float* out, F v, int rows) {
+        _mm512_mask_storeu_ps(out, static_cast<__mmask16>((1u << rows) - 1), v);
+    }
+};
+#endif
+
+// 8 rows per panel in 256-bit vectors, with the dot products of an AVX2-level policy (maddubs or AVX-VNNI).
+template <class Dot>
+struct Ymm8 {
+    static constexpr int kRows = 8, kTile = 4;
+    static constexpr bool kSignTrick = !Dot::kVnni;  // maddubs would saturate on w + 128
+    using I = __m256i;
+    using F = __m256;
+    static I zero() { return _mm256_setzero_si256(); }
+    static F zerof() { return _mm256_setzero_ps(); }
+    static I load(const std::byte* p) { return _mm256_load_si256(reinterpret_cast<const __m256i*>(p)); }
+    static F loadf(const std::byte* p) { return _mm256_load_ps(reinterpret_cast<const float*>(p)); }
+    static F set1(float v) { return _mm256_set1_ps(v); }
+    static I dot_u8s8(I acc, I w, int32_t x4) { return Dot::dot_u8s8(acc, w, _mm256_set1_epi32(x4)); }
+    static I dot_s16(I acc, I w, int32_t x2) { return Dot::dot_s16(acc, w, _mm256_set1_epi32(x2)); }
+    static F cvt(I v) { return _mm256_cvtepi32_ps(v); }
+    static F fma(F a, F b, F c) { return _mm256_fmadd_ps(a, b, c); }
+    static F fnma(F a, F b, F c) { return _mm256_fnmadd_ps(a, b, c); }
+    static F mul(F a, F b) { return _mm256_mul_ps(a, b); }
+    static I broadcast(int32_t v) { return _mm256_set1_epi32(v); }
+    static void store(float* out, F v, int rows) {
+        alignas(32) float lanes[8];
+        _mm256_store_ps(lanes, v);
+        for (int r = 0; r < rows; ++r)
+            out[r] = lanes[r];
+    }
+    static I abs(I w) { return _mm256_sign_epi8(w, w); }
+    // Signed codes w (with |w| precomputed) times broadcast signed activations.
+    static I dot_s8s8(I acc, I w_abs, I w, int32_t x4) {
+        return Dot::dot_u8s8(acc, w_abs, _mm256_sign_epi8(_mm256_set1_epi32(x4), w));
+    }
+};
+
+// Transposes an 8 x 8 matrix of 32-bit words held as 8 row vectors into 8 column vectors.
+inline void transpose8x8_epi32(__m256i m[8]) {
+    __m256i t[8], u[8];
+    for (int i = 0; i < 4; ++i) {
+        t[2 * i] = _mm256_unpacklo_epi32(m[2 * i], m[2 * i + 1]);      // a0 b0 a1 b1 | a4 b4 a5 b5
+        t[2 * i + 1] = _mm256_unpackhi_epi32(m[2 * i], m[2 * i + 1]);  // a2 b2 a3 b3 | a6 b6 a7 b7
+    }
+    for (int i = 0; i < 2; ++i) {
+        u[4 * i + 0] = _mm256_unpacklo_epi64(t[4 * i], t[4 * i + 2]);      // a0 b0 c0 d0 | a4 b4 c4 d4
+        u[4 * i + 1] = _mm256_unpackhi_epi64(t[4 * i], t[4 * i + 2]);      // a1 .. d1 | a5 .. d5
+        u[4 * i + 2] = _mm256_unpacklo_epi64(t[4 * i + 1], t[4 * i + 3]);  // a2 .. d2 | a6 .. d6
+        u[4 * i + 3] = _mm256_unpackhi_epi64(t[4 * i + 1], t[4 * i + 3]);  // a3 .. d3 | a7 .. d7
+    }
+    for (int i = 0; i < 4; ++i) {
+        m[i] = _mm256_permute2x128_si256(u[i], u[4 + i], 0x20);
+        m[4 + i] = _mm256_permute2x128_si256(u[i], u[4 + i], 0x31);
+    }
+}
+
+// Codes of one unit for R rows ([row][elements] bytes) interleaved into [elements / 4][row][4 bytes]: per
+// 32-byte column and 8 rows, an 8 x 8 transpose of 4-byte groups.
+template <int R, int Elements>
+void interleave_codes(const uint8_t (*rows)[Elements], std::byte* out) {
+    static_assert(R % 8 == 0 && Elements % 32 == 0);
+    for (int c = 0; c < Elements / 32; ++c)
+        for (int h = 0; h < R / 8; ++h) {
+            __m256i m[8];
+            for (int r = 0; r < 8; ++r)
+                m[r] = _mm256_load_si256(reinterpret_cast<const __m256i*>(&rows[8 * h + r][32 * c]));
+            transpose8x8_epi32(m);
+            for (int g = 0; g < 8; ++g)
+                _mm256_store_si256(reinterpret_cast<__m256i*>(out + (8 * c + g) * 4 * R + 32 * h), m[g]);
+        }
+}
+
+// ---- 32-element formats ------------------------------------------------------------------------------
+
+template <class Isa, class Fmt>
+struct LegacyPanel {
+    static constexpr int R = Isa::kRows;
+    static constexpr int kUnitElements = 32;
+    static constexpr size_t kCodeBytes = 32 * R;
+    static constexpr size_t kUnitBytes = kCodeBytes + 2 * 4 * R;  // codes, scales, minimums
+    // Q8_0 codes are signed: with VNNI stored with the sign bit flipped (w + 128) and the 128 taken back
+    // through the activations' sum like the unsigned offsets of Q4_0 and Q5_0; without, kept signed for the
+    // sign trick.
+    static constexpr bool kSignTrick = Fmt::kSigned && Isa::kSignTrick;
+    static constexpr int kOffset = Fmt::kSigned ? (kSignTrick ? 0 : 128) : Fmt::kOffset;
+
+    static void pack(const MatmulProblem& p, int64_t r0, int rows, std::byte* panel) {
+        const int64_t units = p.k / 32;
+        alignas(64) uint8_t codes[R][32];
+        for (int64_t u = 0; u < units; ++u) {
+            std::byte* out = panel + u * static_cast<int64_t>(kUnitBytes);
+            auto* scale = reinterpret_cast<float*>(out + kCodeBytes);
+            float* minimum = scale + R;
+            for (int r = 0; r < R; ++r) {
+                if (r >= rows) {
+                    std::memset(codes[r], 0, 32);
+                    scale[r] = minimum[r] = 0.0f;
+                    continue;
+                }
+                const std::byte* block = p.weights + (r0 + r) * static_cast<int64_t>(p.weight_row_bytes) +
+                                         u * static_cast<int64_t>(Fmt::kBytes);
+                // (Any AVX2-level policy unpacks the same codes; Avx2Dot's helpers need the least.)
+                __m256i q = Fmt::template codes<Avx2Dot>(block);
+                if constexpr (Fmt::kSigned && !kSignTrick)
+                    q = _mm256_xor_si256(q, _mm256_set1_epi8(static_cast<char>(0x80)));
+                _mm256_store_si256(reinterpret_cast<__m256i*>(codes[r]), q);
+                scale[r] = half_at(block);
+                minimum[r] = Fmt::kMin ? half_at(block + 2) : 0.0f;
+            }
+            interleave_codes<R, 32>(codes, out);
+        }
+    }
+
+    // R rows x T inputs over the whole k.
+    template <int T>
+    static void multiply(const MatmulProblem& p, const std::byte* panel, int64_t t0, typename Isa::F* acc) {
+        using I = typename Isa::I;
+        const int64_t units = p.k / 32;
+        const std::byte* x[T];
+        for (int t = 0; t < T; ++t)
+            x[t] = p.inputs + (t0 + t) * static_cast<int64_t>(p.input_row_bytes);
+        // The offset enters each row's integer sum as -offset * sum(x): pairs (-offset, 0) times the 32-bit
+        // sum seen as two 16-bit halves (|sum| <= 32 * 127 fits the low half).
+        const I offset_pairs = Isa::broadcast(static_cast<uint16_t>(-kOffset));
+        for (int t = 0; t < T; ++t)
+            acc[t] = Isa::zerof();
+        for (int64_t u = 0; u < units; ++u) {
+            const std::byte* unit = panel + u * static_cast<int64_t>(kUnitBytes);
+            I sum[T];
+            for (int t = 0; t < T; ++t) {
+                sum[t] = Isa::zero();
+                if constexpr (kOffset != 0)
+                    sum[t] = Isa::dot_s16(sum[t], offset_pairs, load_i32(x[t] + kQ8SSum));
+            }
+            for (int g = 0; g < 8; ++g) {
+                I w = Isa::load(unit + g * 4 * R);
+                if constexpr (kSignTrick) {
+                    I w_abs = Isa::abs(w);
+                    for (int t = 0; t < T; ++t)
+                        sum[t] = Isa::dot_s8s8(sum[t], w_abs, w, load_i32(x[t] + kQ8SCodes + 4 * g));
+                } else {
+                    for (int t = 0; t < T; ++t)
+                        sum[t] = Isa::dot_u8s8(sum[t], w, load_i32(x[t] + kQ8SCodes + 4 * g));
+                }
+            }
+            const auto scale = Isa::loadf(unit + kCodeBytes);
+            for (int t = 0; t < T; ++t) {
+                float dx;
+                std::memcpy(&dx, x[t] + kQ8SScale, 4);
+                acc[t] = Isa::fma(Isa::cvt(sum[t]), Isa::mul(scale, Isa::set1(dx)), acc[t]);
+            }
+            if constexpr (Fmt::kMin) {
+                const auto minimum = Isa::loadf(unit + kCodeBytes + 4 * R);
+                for (int t = 0; t < T; ++t) {
+                    float ds;
+                    std::memcpy(&ds, x[t] + kQ8SScaledSum, 4);
+                    acc[t] = Isa::fma(minimum, Isa::set1(ds), acc[t]);
+                }
+            }
+            for (int t = 0; t < T; ++t)
+                x[t] += kQ8SBytes;
+        }
+    }
+};
+
+// ---- K-quants -------------------------------------------------------------------------------------------
+
+template <class Isa, class Fmt>
+struct KPanel {
+    static constexpr int R = Isa::kRows;
+    static constexpr int kUnitElements = kSuperBlock;
+    static constexpr int kSubBlocks = kSuperBlock / Fmt::kSub;
+    static constexpr size_t kCodeBytes = kSuperBlock * R;
+    static constexpr size_t kScaleOffset = kCodeBytes;
+    static constexpr size_t kPairOffset = kScaleOffset + kSubBlocks * 4 * R;
+    static constexpr size_t kMinScaleOffset = kPairOffset + 8 * 4 * R;
+    static constexpr size_t kUnitBytes = kMinScaleOffset + 4 * R;
+
+    static void pack(const MatmulProblem& p, int64_t r0, int rows, std::byte* panel) {
+        const int64_t units = p.k / kSuperBlock;
+        alignas(64) uint8_t codes[R][kSuperBlock];
+        alignas(32) int16_t scale16[16], min16[16];
+        for (int64_t u = 0; u < units; ++u) {
+            std::byte* out = panel + u * static_cast<int64_t>(kUnitBytes);
+            auto* scales = reinterpret_cast<float*>(out + kScaleOffset);
+            auto* pairs = reinterpret_cast<uint32_t*>(out + kPairOffset);
+            auto* min_scale = reinterpret_cast<float*>(out + kMinScaleOffset);
+            for (int r = 0; r < R; ++r) {
+                if (r >= rows) {
+                    std::memset(codes[r], 0, kSuperBlock);
+                    for (int j = 0; j < kSubBlocks; ++j)
+                        scales[j * R + r] = 0.0f;
+                    for (int i = 0; i < 8; ++i)
+                        pairs[i * R + r] = 0;
+                    min_scale[r] = 0.0f;
+                    continue;
+                }
+                const std::byte* block = p.weights + (r0 + r) * static_cast<int64_t>(p.weight_row_bytes) +
+                                         u * static_cast<int64_t>(Fmt::kBytes);
+                __m256i q[8];
+                Fmt::template codes<Avx2Dot>(block, q);
+                for (int c = 0; c < 8; ++c)
+                    _mm256_store_si256(reinterpret_cast<__m256i*>(codes[r] + 32 * c), q[c]);
+                KScales s = Fmt::scales(block);
+                _mm256_store_si256(reinterpret_cast<__m256i*>(scale16), s.scale16);
+                // Minimum terms: the format's minimums, or offset * scale for the signed formats, per 16
+                // elements.
+                __m256i m =
+                    Fmt::kMin ? s.min16 : _mm256_mullo_epi16(s.scale16, _mm256_set1_epi16(Fmt::kOffset));
+                _mm256_store_si256(reinterpret_cast<__m256i*>(min16), m);
+                for (int j = 0; j < kSubBlocks; ++j)
+                    scales[j * R + r] = s.d * static_cast<float>(scale16[j * Fmt::kSub / 16]);
+                for (int i = 0; i < 8; ++i)
+                    pairs[i * R + r] = static_cast<uint16_t>(min16[2 * i]) |
+                                       static_cast<uint32_t>(static_cast<uint16_t>(min16[2 * i + 1])) << 16;
+                min_scale[r] = Fmt::kMin ? s.dmin : s.d;
+            }
+            interleave_codes<R, kSuperBlock>(codes, out);
+        }
+    }
+
+    template <int T>
+    static void multiply(const MatmulProblem& p, const std::byte* panel, int64_t t0, typename Isa::F* acc) {
+        using I = typename Isa::I;
+        using F = typename Isa::F;
+        constexpr int kGroups = Fmt::kSub / 4;
+        const int64_t units = p.k / kSuperBlock;
+        const std::byte* x[T];
+        for (int t = 0; t < T; ++t)
+            x[t] = p.inputs + (t0 + t) * static_cast<int64_t>(p.input_row_bytes);
+        for (int t = 0; t < T; ++t)
+            acc[t] = Isa::zerof();
+        for (int64_t u = 0; u < units; ++u) {
+            const std::byte* unit = panel + u * static_cast<int64_t>(kUnitBytes);
+            F block_sum[T];
+            for (int t = 0; t < T; ++t)
+                block_sum[t] = Isa::zerof();
+            for (int j = 0; j < kSubBlocks; ++j) {
+                I sum[T];
+                for (int t = 0; t < T; ++t)
+                    sum[t] = Isa::zero();
+                for (int g = 0; g < kGroups; ++g) {
+                    I w = Isa::load(unit + 4 * R * (j * kGroups + g));
+                    for (int t = 0; t < T; ++t)
+                        sum[t] = Isa::dot_u8s8(sum[t], w, load_i32(x[t] + kQ8KCodes + Fmt::kSub * j + 4 * g));
+                }
+                const F scale = Isa::loadf(unit + kScaleOffset + 4 * R * j);
+                for (int t = 0; t < T; ++t)
+                    block_sum[t] = Isa::fma(Isa::cvt(sum[t]), scale, block_sum[t]);
+            }
+            I minimum[T];
+            for (int t = 0; t < T; ++t)
+                minimum[t] = Isa::zero();
+            for (int i = 0; i < 8; ++i) {
+                I pair = Isa::load(unit + kPairOffset + 4 * R * i);
+                for (int t = 0; t < T; ++t)
+                    minimum[t] = Isa::dot_s16(minimum[t], pair, load_i32(x[t] + kQ8KSums + 4 * i));
+            }
+            const F min_scale = Isa::loadf(unit + kMinScaleOffset);
+            for (int t = 0; t < T; ++t) {
+                float dx;
+                std::memcpy(&dx, x[t] + kQ8KScale, 4);
+                block_sum[t] = Isa::fnma(Isa::cvt(minimum[t]), min_scale, block_sum[t]);
+                acc[t] = Isa::fma(block_sum[t], Isa::set1(dx), acc[t]);
+                x[t] += sizeof(BlockQ8_K);
+            }
+        }
+    }
+};
+
+// ---- rows of a problem ---------------------------------------------------------------------------------
+
+template <class Isa, class Panel, int T>
+void panel_tile(const MatmulProblem& p, const std::byte* panel, int64_t r0, int rows, int64_t t0) {
+    typename Isa::F acc[T];
+    Panel::template multiply<T>(p, panel, t0, acc);
+    for (int t = 0; t < T; ++t)
+        Isa::store(p.outputs + (t0 + t) * p.output_stride + r0, acc[t], rows);
+}
+
+// Rows [row_begin, row_end) for all inputs: panel by panel, each multiplied with tiles of inputs.
+template <class Isa, class Panel>
+void gemm_rows(const MatmulProblem& p, int64_t row_begin, int64_t row_end) {
+    constexpr int R = Isa::kRows, T = Isa::kTile;
+    const int64_t units = p.k / Panel::kUnitElements;
+    thread_local ScratchBuffer buffer;
+    std::byte* panel = buffer.get(static_cast<size_t>(units) * Panel::kUnitBytes);
+    for (int64_t r0 = row_begin; r0 < row_end; r0 += R) {
+        const int rows = static_cast<int>(min64(R, row_end - r0));
+        Panel::pack(p, r0, rows, panel);
+        int64_t t = 0;
+        for (; t + T <= p.n; t += T)
+            panel_tile<Isa, Panel, T>(p, panel, r0, rows, t);
+        if constexpr (T > 4)
+            if (t + 4 <= p.n) panel_tile<Isa, Panel, 4>(p, panel, r0, rows, t), t += 4;
+        if (t + 2 <= p.n) panel_tile<Isa, Panel, 2>(p, panel, r0, rows, t), t += 2;
+        if (t < p.n) panel_tile<Isa, Panel, 1>(p, panel, r0, rows, t);
+    }
+}
+
+}  // namespace
+}  // namespace loom::simd
+
+namespace loom::simd {
+namespace {
+
+// From this many inputs on, packing a panel of weights pays for itself.
+constexpr int64_t kPrefillInputs = 8;
+
+// Rows of weight type Type: the few-input kernels below kPrefillInputs inputs, panels from there on.
+template <class Isa, class Dot, class Format>
+void panel_or_gemv_rows(const MatmulProblem& p, int64_t row_begin, int64_t row_end) {
+    using F = typename Format::F;
+    if (p.n <= 0) return;
+    if (p.n < kPrefillInputs) {
+        if constexpr (Format::kK)
+            k_gemv_rows<Dot, F>(p, row_begin, row_end);
+        else
+            legacy_gemv_rows<Dot, F>(p, row_begin, row_end);
+    } else if constexpr (Format::kK) {
+        gemm_rows<Isa, KPanel<Isa, F>>(p, row_begin, row_end);
+    } else {
+        gemm_rows<Isa, LegacyPanel<Isa, F>>(p, row_begin, row_end);
+    }
+}
+
+}  // namespace
+}  // namespace loom::simd

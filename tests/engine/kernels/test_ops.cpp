@@ -1,0 +1,145 @@
+#include <QtTest>
+
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "kernel_test_support.h"
+#include "kernels/ops.h"
+#include "kernels/vector.h"
+
+using namespace loom;
+
+// The row operations of kernels/ops.h against their formulas evaluated in double, and the vector kernels of
+// kernels/vector.h at every level this CPU supports.
+namespace {
+
+void compare(const std::vector<float>& got, const std::vector<double>& want, double relative,
+             const char* what) {
+    QCOMPARE(got.size(), want.size());
+    for (size_t i = 0; i < got.size(); ++i)
+        if (!(std::fabs(got[i] - want[i]) <= relative * (std::fabs(want[i]) + 1e-6)))
+            QFAIL(qPrintable(QString("%1[%2] = %3, expected %4").arg(what).arg(i).arg(got[i]).arg(want[i])));
+}
+
+}  // namespace
+
+class TestOps : public QObject {
+    Q_OBJECT
+  private slots:
+    void rmsNorm() {
+        std::mt19937 rng(31);
+        for (int64_t n : {1, 7, 896}) {
+            std::vector<float> x = test::random_values(size_t(n), rng),
+                               w = test::random_values(size_t(n), rng);
+            std::vector<float> out(static_cast<size_t>(n));
+            rms_norm_row(x.data(), w.data(), n, 1e-6f, out.data());
+            double mean_square = 0.0;
+            for (float v : x)
+                mean_square += double{v} * v / double(n);
+            std::vector<double> want(static_cast<size_t>(n));
+            for (size_t i = 0; i < size_t(n); ++i)
+                want[i] = x[i] / std::sqrt(mean_square + 1e-6) * w[i];
+            compare(out, want, 1e-5, "rms_norm");
+        }
+    }
+
+    void layerNorm() {
+        std::mt19937 rng(32);
+        for (bool with_bias : {false, true}) {
+            const int64_t n = 33;
+            std::vector<float> x = test::random_values(size_t(n), rng, 3.0f);
+            for (auto& v : x)
+                v += 5.0f;  // a large mean, which the normalization must remove
+            std::vector<float> w = test::random_values(size_t(n), rng),
+                               b = test::random_values(size_t(n), rng);
+            std::vector<float> out(static_cast<size_t>(n));
+            layer_norm_row(x.data(), w.data(), with_bias ? b.data() : nullptr, n, 1e-5f, out.data());
+            double mean = 0.0, variance = 0.0;
+            for (float v : x)
+                mean += v / double(n);
+            for (float v : x)
+                variance += (v - mean) * (v - mean) / double(n);
+            std::vector<double> want(static_cast<size_t>(n));
+            for (size_t i = 0; i < size_t(n); ++i)
+                want[i] = (x[i] - mean) / std::sqrt(variance + 1e-5) * w[i] + (with_bias ? b[i] : 0.0);
+            compare(out, want, 1e-5, "layer_norm");
+        }
+    }
+
+    void softmax() {
+        std::vector<float> x{1000.0f, 999.0f, -5.0f, 1000.0f,
+                             0.0f};  // would overflow exp() without the max shift
+        std::vector<double> want(x.size());
+        double sum = 0.0;
+        for (size_t i = 0; i < x.size(); ++i)
+            sum += want[i] = std::exp(double{x[i]} - 1000.0);
+        for (auto& v : want)
+            v /= sum;
+        softmax_row(x.data(), static_cast<int64_t>(x.size()));
+        compare(x, want, 1e-6, "softmax");
+        float one = 3.0f;
+        softmax_row(&one, 1);
+        QCOMPARE(one, 1.0f);
+    }
+
+    void swiglu() {
+        std::vector<float> gate{-20.0f, -1.0f, 0.0f, 0.5f, 3.0f, 30.0f},
+            up{1.0f, 2.0f, 3.0f, -4.0f, 5.0f, 0.5f};
+        std::vector<float> out(gate.size());
+        swiglu_row(gate.data(), up.data(), static_cast<int64_t>(gate.size()), out.data());
+        std::vector<double> want(gate.size());
+        for (size_t i = 0; i < gate.size(); ++i)
+            want[i] = gate[i] / (1.0 + std::exp(-double{gate[i]})) * up[i];
+        compare(out, want, 1e-6, "swiglu");
+    }
+
+    // Rotates pairs (i, i + half) or (2i, 2i + 1) by position * inv_freq[i]; dimensions past rotary_dims
+    // stay.
+    void rope() {
+        std::mt19937 rng(33);
+        const int head_dim = 10, rotary = 8, pairs = rotary / 2;
+        std::vector<float> inv_freq{1.0f, 0.1f, 0.01f, 0.001f};
+        for (bool interleaved : {false, true}) {
+            std::vector<float> head = test::random_values(head_dim, rng);
+            std::vector<double> want(head.begin(), head.end());
+            const int64_t position = 37;
+            for (int i = 0; i < pairs; ++i) {
+                int a = interleaved ? 2 * i : i, b = interleaved ? 2 * i + 1 : i + pairs;
+                double angle = double(position) * inv_freq[size_t(i)];
+                want[size_t(a)] = head[size_t(a)] * std::cos(angle) - head[size_t(b)] * std::sin(angle);
+                want[size_t(b)] = head[size_t(b)] * std::cos(angle) + head[size_t(a)] * std::sin(angle);
+            }
+            rope_head(head.data(), RopeRow{inv_freq.data(), rotary, interleaved}, position);
+            compare(head, want, 1e-5, interleaved ? "rope (interleaved)" : "rope (halves)");
+        }
+    }
+
+    void vectorKernels() {
+        std::mt19937 rng(34);
+        for (KernelLevel level : test::supported_levels()) {
+            const VectorKernels& vec = vector_kernels(level);
+            for (int64_t n : {1, 7, 8, 15, 16, 17, 33, 64, 100}) {
+                std::vector<float> a = test::random_values(size_t(n), rng),
+                                   b = test::random_values(size_t(n), rng);
+                double want = 0.0, magnitude = 0.0;
+                for (size_t i = 0; i < size_t(n); ++i) {
+                    want += double{a[i]} * b[i];
+                    magnitude += std::fabs(double{a[i]} * b[i]);
+                }
+                QVERIFY(std::fabs(vec.dot(a.data(), b.data(), n) - want) <=
+                        1e-6 * magnitude * std::sqrt(double(n)));
+                std::vector<float> y = b;
+                vec.axpy(0.75f, a.data(), y.data(), n);
+                for (size_t i = 0; i < size_t(n); ++i) {
+                    double expected =
+                        b[i] + 0.75 * a[i];  // one rounding (or none, with a fused multiply-add)
+                    QVERIFY(std::fabs(y[i] - expected) <= 1e-7 * (std::fabs(b[i]) + std::fabs(0.75 * a[i])));
+                }
+            }
+        }
+    }
+};
+
+QTEST_APPLESS_MAIN(TestOps)
+#include "test_ops.moc"
