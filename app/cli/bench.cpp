@@ -30,17 +30,28 @@ Spread spread_of(std::vector<double> values) {
     return {median, values.front(), values.back()};
 }
 
-int write_model(const std::string& folder, Args& args) {
-    std::string dtype_text = args.value("--dtype").value_or("bf16");
+// A folder of safetensors for F32/F16/BF16; a GGUF file of any type when the path ends in .gguf (made from a
+// temporary BF16 folder).
+int write_model(const std::filesystem::path& path, Args& args) {
+    QuantScheme scheme = QuantScheme::parse(args.value("--dtype").value_or("bf16"));
     std::string shape = args.value("--shape").value_or("qwen2.5-0.5b");
     args.finish();
-    std::optional<DType> dtype = dtype_from_name(dtype_text);
-    if (!dtype) fail("unknown --dtype '", dtype_text, "'");
     if (shape != "qwen2.5-0.5b") fail("unknown --shape '", shape, "' (known: qwen2.5-0.5b)");
-    SyntheticModelSpec spec = SyntheticModelSpec::qwen2_5_0_5b(*dtype);
-    write_synthetic_model(spec, folder);
-    std::printf("wrote a random-weight %s model (%s) to %s\n", shape.c_str(), dtype_text.c_str(),
-                folder.c_str());
+    if (path.extension() == ".gguf") {
+        std::filesystem::path temporary = path.string() + ".source";
+        write_synthetic_model(SyntheticModelSpec::qwen2_5_0_5b(DType::BF16), temporary);
+        GgufExportOptions options;
+        options.scheme = scheme;
+        export_gguf(temporary, path, options);
+        std::filesystem::remove_all(temporary);
+    } else {
+        std::optional<DType> dtype = dtype_from_name(scheme.name());
+        if (!dtype || dtype_info(*dtype).quantized)
+            fail("a safetensors model holds F32, F16 or BF16; write a .gguf file for ", scheme.name());
+        write_synthetic_model(SyntheticModelSpec::qwen2_5_0_5b(*dtype), path);
+    }
+    std::printf("wrote a random-weight %s model (%s) to %s\n", shape.c_str(), scheme.name().c_str(),
+                path.string().c_str());
     return 0;
 }
 

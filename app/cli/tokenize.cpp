@@ -5,7 +5,7 @@
 #include "api/builtin_model.h"
 #include "commands.h"
 #include "formats/hf_cache.h"
-#include "tokenizer/tokenizer.h"
+#include "tokenizer/gguf_tokenizer.h"
 #include "util/error.h"
 
 namespace loom::cli {
@@ -19,7 +19,7 @@ int tokenize_command(Args args) {
     args.finish();
     if (!text) fail("give the text to tokenize with --text");
     std::filesystem::path path = spec.empty() ? builtin_model_path() : resolve_model_location(spec);
-    Tokenizer tokenizer = Tokenizer::from_hf_folder(path);
+    Tokenizer tokenizer = load_model_tokenizer(path);
     EncodeOptions options;
     options.add_special = !no_special;
     std::vector<int32_t> ids = tokenizer.encode(*text, options);

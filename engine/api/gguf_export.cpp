@@ -153,7 +153,8 @@ void export_gguf(const fs::path& model_dir, const fs::path& output, const GgufEx
                 continue;
             }
             DType type = options.scheme
-                             ? options.scheme->type_for(id, layer, config.layers, stored->shape.back())
+                             ? options.scheme->type_for(id, layer, config.layers, stored->shape.back(),
+                                                        config.tied_embeddings)
                              : stored->dtype;
             if (interleave && (id == WeightId::Q || id == WeightId::K)) {
                 int heads = id == WeightId::Q ? config.heads : config.kv_heads;

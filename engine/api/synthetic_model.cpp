@@ -41,14 +41,26 @@ void write_text(const fs::path& path, const std::string& text) {
     if (!out) fail("cannot write ", path.string());
 }
 
+// A byte-level BPE tokenizer: the 256 byte tokens, a few merges of common English pairs (GGUF readers need
+// merges), and <|endoftext|>.
 void write_tokenizer(const fs::path& folder) {
     ordered_json vocab = ordered_json::object();
     for (int b = 0; b < 256; ++b)
         vocab[byte_level_char(b)] = b;
+    const std::string space = byte_level_char(' ');
+    const std::vector<std::pair<std::string, std::string>> pairs = {
+        {space, "t"}, {"h", "e"},   {space + "t", "he"}, {"i", "n"},
+        {"e", "r"},   {space, "a"}, {"o", "n"},          {"r", "e"}};
+    ordered_json merges = ordered_json::array();
+    for (const auto& [left, right] : pairs) {
+        vocab[left + right] = static_cast<int>(vocab.size());
+        merges.push_back(left + " " + right);
+    }
+    const int end_of_text = static_cast<int>(vocab.size());
     ordered_json tokenizer = {
         {"version", "1.0"},
         {"added_tokens",
-         {{{"id", 256},
+         {{{"id", end_of_text},
            {"content", "<|endoftext|>"},
            {"single_word", false},
            {"lstrip", false},
@@ -61,7 +73,7 @@ void write_tokenizer(const fs::path& folder) {
         {"post_processor", nullptr},
         {"decoder",
          {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"trim_offsets", true}, {"use_regex", true}}},
-        {"model", {{"type", "BPE"}, {"vocab", vocab}, {"merges", ordered_json::array()}}},
+        {"model", {{"type", "BPE"}, {"vocab", vocab}, {"merges", merges}}},
     };
     write_text(folder / "tokenizer.json", tokenizer.dump(1));
     ordered_json config = {{"eos_token", "<|endoftext|>"}, {"add_bos_token", false}};
@@ -113,8 +125,8 @@ void write_synthetic_model(const SyntheticModelSpec& spec, const fs::path& folde
         {"torch_dtype", spec.dtype == DType::F32   ? "float32"
                         : spec.dtype == DType::F16 ? "float16"
                                                    : "bfloat16"},
-        {"bos_token_id", 256},
-        {"eos_token_id", 256},
+        {"bos_token_id", 264},
+        {"eos_token_id", 264},
     };
     write_text(folder / "config.json", config.dump(1));
     write_tokenizer(folder);

@@ -82,13 +82,12 @@ std::string QuantScheme::known_names() {
     return names;
 }
 
-DType QuantScheme::type_for(WeightId id, int layer, int layers, int64_t cols) const {
+DType QuantScheme::type_for(WeightId id, int layer, int layers, int64_t cols, bool tied_embeddings) const {
     DType type = base_;
-    if (mixed_) {
-        bool output = id == WeightId::Output || id == WeightId::TokenEmbedding;
-        if (output || ((id == WeightId::V || id == WeightId::Down) && more_bits(layer, layers)))
-            type = DType::Q6_K;
-    }
+    const bool output = id == WeightId::Output || (id == WeightId::TokenEmbedding && tied_embeddings);
+    const bool low_bits = dtype_info(base_).quantized && base_ != DType::Q8_0 && base_ != DType::Q6_K;
+    if (output && low_bits) type = DType::Q6_K;
+    if (mixed_ && (id == WeightId::V || id == WeightId::Down) && more_bits(layer, layers)) type = DType::Q6_K;
     while (!row_fits_blocks(type, cols))
         type = fallback(type);
     return type;

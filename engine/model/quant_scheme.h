@@ -1,5 +1,6 @@
 // Which type each weight matrix gets when a model is converted on load or saved as GGUF: one type for all
 // ("Q8_0", "F16") or a llama.cpp-style mix ("Q4_K_M": 4-bit K-quants, with 6 bits where quality needs them).
+// As in llama.cpp, the output matrix of a quantized model gets 6 bits (it sets the final distribution).
 // Rows that are not a whole number of the chosen type's blocks fall back to a type whose blocks fit, as
 // llama.cpp does (Qwen2.5-0.5B's 896-wide rows cannot hold 256-value K-quant blocks).
 #pragma once
@@ -21,8 +22,9 @@ class QuantScheme {
     static std::string known_names();
 
     const std::string& name() const { return name_; }
-    // The type of weight `id` of layer `layer` (of `layers`), whose rows hold `cols` values.
-    DType type_for(WeightId id, int layer, int layers, int64_t cols) const;
+    // The type of weight `id` of layer `layer` (of `layers`), whose rows hold `cols` values. With
+    // `tied_embeddings` the token embedding is also the output matrix and is treated as one.
+    DType type_for(WeightId id, int layer, int layers, int64_t cols, bool tied_embeddings) const;
     // llama.cpp's general.file_type number for this scheme.
     uint32_t gguf_file_type() const { return file_type_; }
 

@@ -15,11 +15,12 @@ class WeightLoader {
   public:
     enum class Mode { Measure, Upload };
 
-    WeightLoader(const TensorSet& tensors, const TensorNames& names, int layers, Backend* backend,
-                 const WeightLoadOptions& options, Mode mode)
+    WeightLoader(const TensorSet& tensors, const TensorNames& names, const ModelConfig& config,
+                 Backend* backend, const WeightLoadOptions& options, Mode mode)
         : tensors_(tensors),
           names_(names),
-          layers_(layers),
+          layers_(config.layers),
+          tied_(config.tied_embeddings),
           backend_(backend),
           options_(options),
           mode_(mode),
@@ -36,7 +37,8 @@ class WeightLoader {
     Tensor matrix(WeightId id, int layer, int64_t rows, int64_t cols) {
         const StoredTensor& stored = require(id, layer);
         check_shape(stored, {rows, cols});
-        DType target = options_.scheme ? options_.scheme->type_for(id, layer, layers_, cols) : stored.dtype;
+        DType target =
+            options_.scheme ? options_.scheme->type_for(id, layer, layers_, cols, tied_) : stored.dtype;
         if (!row_fits_blocks(target, cols))
             fail("cannot store '", stored.name, "' as ", dtype_name(target), ": its rows of ", cols,
                  " values are not a whole number of ", dtype_info(target).block_elements, "-value blocks");
@@ -132,6 +134,7 @@ class WeightLoader {
     const TensorSet& tensors_;
     const TensorNames& names_;
     int layers_;
+    bool tied_;
     Backend* backend_;  // null when measuring
     const WeightLoadOptions& options_;
     Mode mode_;
@@ -188,11 +191,11 @@ ModelWeights load_weights(const TensorSet& tensors, const ModelConfig& config, c
                           Backend& backend, const WeightLoadOptions& options) {
     // Checking every tensor and adding up their bytes first refuses a model that lacks a tensor or does
     // not fit the backend's memory before anything is converted or uploaded.
-    WeightLoader measure(tensors, names, config.layers, nullptr, options, WeightLoader::Mode::Measure);
+    WeightLoader measure(tensors, names, config, nullptr, options, WeightLoader::Mode::Measure);
     collect_weights(measure, config);
     backend.check_weights_fit(measure.measured_bytes());
 
-    WeightLoader load(tensors, names, config.layers, &backend, options, WeightLoader::Mode::Upload);
+    WeightLoader load(tensors, names, config, &backend, options, WeightLoader::Mode::Upload);
     ModelWeights w = collect_weights(load, config);
     std::vector<float> inv_freq = rope_inv_freq(config);
     if (load.has(WeightId::RopeFreqs)) {
@@ -209,7 +212,7 @@ ModelWeights load_weights(const TensorSet& tensors, const ModelConfig& config, c
 
 void check_weights(const TensorSet& tensors, const ModelConfig& config, const TensorNames& names) {
     WeightLoadOptions options;
-    WeightLoader check(tensors, names, config.layers, nullptr, options, WeightLoader::Mode::Measure);
+    WeightLoader check(tensors, names, config, nullptr, options, WeightLoader::Mode::Measure);
     collect_weights(check, config);
 }
 

@@ -2,6 +2,7 @@
 
 #include <map>
 
+#include "formats/gguf.h"
 #include "formats/gguf_keys.h"
 #include "tokenizer/json_fields.h"
 #include "tokenizer/pre_tokenizer.h"
@@ -162,6 +163,11 @@ TokenizerParts tokenizer_parts_from_hf_folder(const std::filesystem::path& model
     if (parts.special.unk && parts.token_types[size_t(*parts.special.unk)] != kControl)
         parts.token_types[size_t(*parts.special.unk)] = kUnknown;
     return parts;
+}
+
+Tokenizer load_model_tokenizer(const std::filesystem::path& model) {
+    if (std::filesystem::is_directory(model)) return Tokenizer::from_hf_folder(model);
+    return tokenizer_from_gguf(GgufFile::open(model.string()).metadata());
 }
 
 void write_tokenizer_metadata(const TokenizerParts& parts, GgufMetadata& metadata) {

@@ -21,6 +21,9 @@ Tokenizer tokenizer_from_gguf(const GgufMetadata& metadata);
 // cannot express (an unknown split pattern, a model that is not BPE).
 TokenizerParts tokenizer_parts_from_hf_folder(const std::filesystem::path& model_dir);
 
+// The tokenizer of a model on disk: a Hugging Face folder's tokenizer.json, or a .gguf file's metadata.
+Tokenizer load_model_tokenizer(const std::filesystem::path& model);
+
 // Adds the tokenizer.ggml.* entries of `parts` to `metadata`.
 void write_tokenizer_metadata(const TokenizerParts& parts, GgufMetadata& metadata);
 
