@@ -18,16 +18,14 @@ constexpr int kSpinIterations = 20000;
 ThreadPool::ThreadPool(int threads) {
     if (threads < 1) threads = 1;
     workers_.reserve(static_cast<size_t>(threads - 1));
-    for (int i = 1; i < threads; ++i)
-        workers_.emplace_back([this, i] { worker_loop(i); });
+    for (int i = 1; i < threads; ++i) workers_.emplace_back([this] { worker_loop(); });
 }
 
 ThreadPool::~ThreadPool() {
-    stopping_.store(true, std::memory_order_relaxed);
-    epoch_.fetch_add(1, std::memory_order_release);
+    stopping_.store(true);
+    epoch_.fetch_add(1);
     epoch_.notify_all();
-    for (auto& worker : workers_)
-        worker.join();
+    for (auto& worker : workers_) worker.join();
 }
 
 int64_t ThreadPool::grain_for(int64_t n, int chunks_per_thread, int64_t multiple) const {
@@ -37,26 +35,37 @@ int64_t ThreadPool::grain_for(int64_t n, int chunks_per_thread, int64_t multiple
     return grain < multiple ? multiple : grain;
 }
 
-void ThreadPool::dispatch(const Job& job) {
-    int count = size();
-    if (count == 1) {
-        job.call(job.context, 0, 1);
-        return;
+void ThreadPool::take_chunks() {
+    const Job job = job_;
+    for (;;) {
+        int64_t begin = next_.fetch_add(job.grain, std::memory_order_relaxed);
+        if (begin >= job.n) return;
+        int64_t end = begin + job.grain < job.n ? begin + job.grain : job.n;
+        job.call(job.context, begin, end);
+        finished_.fetch_add(end - begin, std::memory_order_release);
     }
-    job_ = job;
-    unfinished_.store(count - 1, std::memory_order_relaxed);
-    // Sequentially consistent with the worker's sleeping_/epoch_ pair: either it sees the new epoch, or we
-    // see it asleep and wake it.
-    epoch_.fetch_add(1);
-    if (sleeping_.load() > 0) epoch_.notify_all();
-    job.call(job.context, 0, count);
-    while (unfinished_.load(std::memory_order_acquire) != 0)
-        LOOM_CPU_RELAX();
 }
 
-void ThreadPool::worker_loop(int index) {
-    uint32_t seen =
-        0;  // the epoch when the pool was built: a job dispatched before this thread started still runs
+void ThreadPool::dispatch(const Job& job) {
+    job_ = job;
+    next_.store(0, std::memory_order_relaxed);
+    finished_.store(0, std::memory_order_relaxed);
+    // Sequentially consistent from here on: open_/inside_ and epoch_/sleeping_ are each a pair that two
+    // threads write and read in opposite orders (see worker_loop).
+    open_.store(true);
+    epoch_.fetch_add(1);
+    if (sleeping_.load() > 0) epoch_.notify_all();
+
+    take_chunks();
+    while (finished_.load(std::memory_order_acquire) < job.n) LOOM_CPU_RELAX();  // chunks others took
+    // Close the job, then wait for any worker that joined it: it may still be reading job_, which the next
+    // dispatch overwrites. A worker that has not joined yet will find the job closed and stay out.
+    open_.store(false);
+    while (inside_.load() != 0) LOOM_CPU_RELAX();
+}
+
+void ThreadPool::worker_loop() {
+    uint32_t seen = 0;  // the epoch when the pool was built
     for (;;) {
         uint32_t now = seen;
         for (int spin = 0; spin < kSpinIterations; ++spin) {
@@ -67,14 +76,14 @@ void ThreadPool::worker_loop(int index) {
         if (now == seen) {
             sleeping_.fetch_add(1);
             // Re-check after announcing sleep so a dispatch between the two cannot be missed.
-            while ((now = epoch_.load()) == seen)
-                epoch_.wait(seen);
+            while ((now = epoch_.load()) == seen) epoch_.wait(seen);
             sleeping_.fetch_sub(1);
         }
         seen = now;
-        if (stopping_.load(std::memory_order_relaxed)) return;
-        job_.call(job_.context, index, size());
-        unfinished_.fetch_sub(1, std::memory_order_acq_rel);
+        if (stopping_.load()) return;
+        inside_.fetch_add(1);
+        if (open_.load()) take_chunks();
+        inside_.fetch_sub(1);
     }
 }
 

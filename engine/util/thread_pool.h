@@ -3,6 +3,11 @@
 // Decoding one token calls the pool a few hundred times, each for tens of microseconds of work, so waking
 // sleeping threads through the kernel on every call would cost a large share of the token. Workers therefore
 // spin for a short while after each job and only then sleep on a futex (std::atomic::wait).
+//
+// Work is handed out in chunks that any thread takes when it is free, and the caller never waits for a
+// worker that has not started: on a machine where another program holds a core, a descheduled worker
+// would otherwise stall every call until the scheduler runs it again (milliseconds). The caller waits only
+// for chunks that were actually taken.
 #pragma once
 
 #include <atomic>
@@ -23,19 +28,9 @@ class ThreadPool {
 
     int size() const { return static_cast<int>(workers_.size()) + 1; }
 
-    // Calls fn(thread_index, thread_count) once on every thread, the caller being thread 0, and returns
-    // when all calls have returned. Not reentrant: fn must not call run() on the same pool.
-    template <class Fn>
-    void run(Fn&& fn) {
-        Job job{[](void* context, int thread, int count) {
-                    (*static_cast<std::remove_reference_t<Fn>*>(context))(thread, count);
-                },
-                const_cast<void*>(static_cast<const void*>(&fn))};
-        dispatch(job);
-    }
-
-    // Splits [0, n) into chunks of at most `grain` items that threads take in turn, and calls
-    // fn(begin, end) for each chunk. Dynamic hand-out keeps all threads busy on a noisy machine.
+    // Splits [0, n) into chunks of at most `grain` items and calls fn(begin, end) once for each chunk, on
+    // whichever thread takes it (the caller takes chunks too). Returns when every chunk has returned. Not
+    // reentrant: fn must not call parallel_for on the same pool.
     template <class Fn>
     void parallel_for(int64_t n, int64_t grain, Fn&& fn) {
         if (n <= 0) return;
@@ -44,14 +39,11 @@ class ThreadPool {
             fn(int64_t{0}, n);
             return;
         }
-        std::atomic<int64_t> next{0};
-        run([&](int, int) {
-            for (;;) {
-                int64_t begin = next.fetch_add(grain, std::memory_order_relaxed);
-                if (begin >= n) break;
-                fn(begin, begin + grain < n ? begin + grain : n);
-            }
-        });
+        Job job{[](void* context, int64_t begin, int64_t end) {
+                    (*static_cast<std::remove_reference_t<Fn>*>(context))(begin, end);
+                },
+                const_cast<void*>(static_cast<const void*>(&fn)), n, grain};
+        dispatch(job);
     }
 
     // A grain that gives each thread about `chunks_per_thread` chunks of [0, n), rounded up to `multiple`.
@@ -59,17 +51,23 @@ class ThreadPool {
 
   private:
     struct Job {
-        void (*call)(void* context, int thread, int count);
+        void (*call)(void* context, int64_t begin, int64_t end);
         void* context;
+        int64_t n;
+        int64_t grain;
     };
     void dispatch(const Job& job);
-    void worker_loop(int index);
+    void take_chunks();  // runs chunks of the current job until none are left
+    void worker_loop();
 
     std::vector<std::thread> workers_;
     Job job_{};
-    std::atomic<uint32_t> epoch_{0};  // incremented once per job; workers watch it
-    std::atomic<int> unfinished_{0};  // workers still running the current job
-    std::atomic<int> sleeping_{0};    // workers blocked in epoch_.wait()
+    std::atomic<int64_t> next_{0};      // the first item of the current job not yet handed out
+    std::atomic<int64_t> finished_{0};  // items of the current job whose chunk has returned
+    std::atomic<bool> open_{false};     // whether workers may still join the current job
+    std::atomic<int> inside_{0};        // workers that joined the current job and have not left it
+    std::atomic<uint32_t> epoch_{0};    // incremented once per job; workers watch it
+    std::atomic<int> sleeping_{0};      // workers blocked in epoch_.wait()
     std::atomic<bool> stopping_{false};
 };
 

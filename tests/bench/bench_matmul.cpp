@@ -113,14 +113,15 @@ Bandwidth measure_bandwidth(ThreadPool& pool, double seconds) {
         });
     };
     auto read_pass = [&] {
-        pool.run([&](int thread, int count) {
-            int64_t begin = n * thread / count, end = n * (thread + 1) / count;
+        const int64_t chunk = (n + 63) / 64;
+        pool.parallel_for(64, 1, [&](int64_t first, int64_t) {
+            int64_t begin = first * chunk, end = std::min(n, begin + chunk);
             float s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
             for (int64_t i = begin; i + 8 <= end; i += 8) {
                 s0 += a[i], s1 += a[i + 1], s2 += a[i + 2], s3 += a[i + 3];
                 s4 += a[i + 4], s5 += a[i + 5], s6 += a[i + 6], s7 += a[i + 7];
             }
-            sums[size_t(thread)] = s0 + s1 + s2 + s3 + s4 + s5 + s6 + s7;
+            sums[size_t(first)] = s0 + s1 + s2 + s3 + s4 + s5 + s6 + s7;
         });
     };
     auto start = Clock::now();
