@@ -48,7 +48,8 @@ void summarise_tensors(const TensorSet& tensors, ModelDescription& d, bool list)
         if (t.shape.size() >= 2) types.insert(std::string(dtype_name(t.dtype)));
         if (list) d.tensors.push_back({t.name, std::string(dtype_name(t.dtype)), t.shape});
     }
-    for (const std::string& type : types) d.dtypes += (d.dtypes.empty() ? "" : ", ") + type;
+    for (const std::string& type : types)
+        d.dtypes += (d.dtypes.empty() ? "" : ", ") + type;
 }
 
 void describe_hf_folder(const fs::path& folder, const DescribeOptions& options, ModelDescription& d) {
@@ -77,11 +78,13 @@ void describe_hf_folder(const fs::path& folder, const DescribeOptions& options, 
     }
     if (fs::exists(folder / "tokenizer_config.json")) {
         nlohmann::json tc = read_json_file(folder / "tokenizer_config.json");
-        d.has_chat_template = tc.is_object() && tc.contains("chat_template") && !tc["chat_template"].is_null();
+        d.has_chat_template =
+            tc.is_object() && tc.contains("chat_template") && !tc["chat_template"].is_null();
     }
 
     if (!arch) {
-        d.problem = "the " + model_type + " architecture is not supported (supported: " + supported_architectures_text() + ")";
+        d.problem = "the " + model_type +
+                    " architecture is not supported (supported: " + supported_architectures_text() + ")";
         return;
     }
     d.architecture = std::string(arch->name);

@@ -27,7 +27,7 @@ class Template;
 }
 
 class ChatTemplate {
-public:
+  public:
     // Parses a template; throws Error naming the line and column of a syntax error.
     explicit ChatTemplate(const std::string& source);
     ChatTemplate(ChatTemplate&&) noexcept;
@@ -39,7 +39,7 @@ public:
 
     const std::string& source() const { return source_; }
 
-private:
+  private:
     std::string source_;
     std::unique_ptr<jinja::Template> template_;
 };

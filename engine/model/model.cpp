@@ -23,10 +23,12 @@ int default_threads() {
 
 const Architecture& architecture_from_hf_config(const JsonFields& config) {
     std::string model_type = config.string_if("model_type").value_or("");
-    if (model_type.empty()) fail(config.source(), ": field 'model_type' is missing, so the architecture is unknown");
+    if (model_type.empty())
+        fail(config.source(), ": field 'model_type' is missing, so the architecture is unknown");
     const Architecture* arch = find_architecture_by_hf_type(model_type);
     if (!arch)
-        fail("architecture '", model_type, "' is not supported (supported: ", supported_architectures_text(), ")");
+        fail("architecture '", model_type, "' is not supported (supported: ", supported_architectures_text(),
+             ")");
     return *arch;
 }
 
@@ -36,11 +38,13 @@ std::shared_ptr<Model> Model::load(const LoadOptions& options) {
     std::shared_ptr<Model> model(new Model());
     model->path_ = resolve_model_location(options.model);
     const fs::path& path = model->path_;
-    if (!fs::is_directory(path)) fail(path.string(), " is not a model folder (GGUF files are not supported yet)");
+    if (!fs::is_directory(path))
+        fail(path.string(), " is not a model folder (GGUF files are not supported yet)");
     check_snapshot_links(path);
 
     fs::path config_path = path / "config.json";
-    if (!fs::exists(config_path)) fail(path.string(), " has no config.json: it is not a Hugging Face model folder");
+    if (!fs::exists(config_path))
+        fail(path.string(), " has no config.json: it is not a Hugging Face model folder");
     nlohmann::json config_json = read_json_file(config_path);
     JsonFields config(config_json, config_path.string());
     model->architecture_ = &architecture_from_hf_config(config);
@@ -49,7 +53,8 @@ std::shared_ptr<Model> Model::load(const LoadOptions& options) {
     model->config_.validate();
 
     if (!fs::exists(path / "tokenizer.json"))
-        fail(path.string(), " has no tokenizer.json: Loom needs the Hugging Face tokenizer file to run the model");
+        fail(path.string(),
+             " has no tokenizer.json: Loom needs the Hugging Face tokenizer file to run the model");
     model->tokenizer_.emplace(Tokenizer::from_hf_folder(path));
     model->chat_template_ = read_hf_chat_template(path);
 
@@ -58,10 +63,11 @@ std::shared_ptr<Model> Model::load(const LoadOptions& options) {
                                       : std::make_shared<CpuBackend>(options.threads > 0 ? options.threads
                                                                                          : default_threads());
     WeightLoadOptions weight_options{options.weight_type, options.progress};
-    model->weights_ = load_weights(tensors, model->config_, model->architecture_->tensor_names(), *model->backend_,
-                                   weight_options);
+    model->weights_ = load_weights(tensors, model->config_, model->architecture_->tensor_names(),
+                                   *model->backend_, weight_options);
 
-    for (const StoredTensor& t : tensors.all()) model->parameter_count_ += t.elements();
+    for (const StoredTensor& t : tensors.all())
+        model->parameter_count_ += t.elements();
     std::set<std::string_view> types;
     const ModelWeights& w = model->weights_;
     auto count_matrix = [&](const Tensor& m) {
@@ -69,10 +75,12 @@ std::shared_ptr<Model> Model::load(const LoadOptions& options) {
         model->weight_bytes_ += m.bytes();
     };
     for (const LayerWeights& layer : w.layers)
-        for (const Tensor* m : {&layer.wq, &layer.wk, &layer.wv, &layer.wo, &layer.w_gate, &layer.w_up, &layer.w_down})
+        for (const Tensor* m :
+             {&layer.wq, &layer.wk, &layer.wv, &layer.wo, &layer.w_gate, &layer.w_up, &layer.w_down})
             count_matrix(*m);
     count_matrix(w.output);
-    for (std::string_view type : types) model->weight_types_ += (model->weight_types_.empty() ? "" : ", ") + std::string(type);
+    for (std::string_view type : types)
+        model->weight_types_ += (model->weight_types_.empty() ? "" : ", ") + std::string(type);
     return model;
 }
 

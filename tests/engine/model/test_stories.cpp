@@ -10,13 +10,14 @@ using namespace loom;
 
 class TestStories : public QObject {
     Q_OBJECT
-private slots:
+  private slots:
     void greedyStoryFromBos() {
         LoadOptions load;
         load.model = builtin_model_path().string();
         std::shared_ptr<Model> model = Model::load(load);
         QCOMPARE(model->config().architecture, std::string("llama"));
-        QCOMPARE(model->parameter_count(), int64_t(260032));  // the 260K of its name (embedding shared with output)
+        QCOMPARE(model->parameter_count(),
+                 int64_t(260032));  // the 260K of its name (embedding shared with output)
 
         Session session(model);
         GenerateOptions options;
@@ -29,7 +30,8 @@ private slots:
             return true;
         });
         const std::string sample =
-            "Once upon a time, there was a little girl named Lily. She loved to play outside in the park. One day, "
+            "Once upon a time, there was a little girl named Lily. She loved to play outside in the park. "
+            "One day, "
             "she saw a big, red ball. She wanted to play with it, but it was too high";
         QVERIFY2(text.rfind(sample, 0) == 0, text.c_str());
     }
