@@ -9,6 +9,7 @@
 #include <string>
 
 #include "backend/backend.h"
+#include "formats/tensor_set.h"
 #include "model/architecture.h"
 #include "model/model_config.h"
 #include "model/weights.h"
@@ -48,6 +49,9 @@ class Model {
 
   private:
     Model() = default;
+    struct Files;
+    static Files read_hf_folder(const std::filesystem::path& path);
+    static Files read_gguf_file(const std::filesystem::path& path);
 
     std::filesystem::path path_;
     const Architecture* architecture_ = nullptr;
