@@ -1,0 +1,219 @@
+// The real main window, offscreen (or on whatever display QT_QPA_PLATFORM names), with the built-in model:
+// it starts ready, a message sent with the Send button gets a streamed reply, the visualizer page receives
+// hidden states and attention for it (asked through the page's window.loomVisualizerState()), clicking a
+// token in the chat selects it there, Esc stops a reply, and a restart brings back the conversation and the
+// unsent draft. Saves a screenshot and the measured time from Send to the first token under
+// <build>/test-artifacts/.
+#include <QApplication>
+#include <QDir>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QPushButton>
+#include <QSettings>
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QTextBlock>
+#include <QTextBrowser>
+#include <QWebEnginePage>
+#include <QWebEngineView>
+#include <QtTest>
+#include <memory>
+
+#include "chat/chat_controller.h"
+#include "chat/chat_pane.h"
+#include "chat/message_input.h"
+#include "chat/sampling_controls.h"
+#include "chat/transcript_view.h"
+#include "main_window.h"
+#include "visualizer/visualizer_panel.h"
+#include "worker/engine_client.h"
+
+using namespace loom::ui;
+
+namespace {
+
+QTemporaryDir& home() {
+    static QTemporaryDir dir;
+    return dir;
+}
+
+QString artifacts_dir() {
+    QString dir = QStringLiteral(LOOM_BINARY_DIR "/test-artifacts");
+    QDir().mkpath(dir);
+    return dir;
+}
+
+// The state the visualizer page reports, or an empty object while the page is not ready.
+QJsonObject visualizer_state(MainWindow& window) {
+    auto* view = window.visualizer()->findChild<QWebEngineView*>();
+    if (!view) qFatal("the visualizer panel has no web view");
+    QString json;
+    bool done = false;
+    view->page()->runJavaScript(
+        QStringLiteral("typeof window.loomVisualizerState === 'function' ? "
+                       "JSON.stringify(window.loomVisualizerState()) : ''"),
+        [&](const QVariant& value) {
+            json = value.toString();
+            done = true;
+        });
+    QElapsedTimer timer;
+    timer.start();
+    while (!done && timer.elapsed() < 10000) QTest::qWait(20);
+    return QJsonDocument::fromJson(json.toUtf8()).object();
+}
+
+// Where the transcript shows the token link `tok:<position>`, in its viewport's coordinates.
+QPoint token_point(TranscriptView* transcript, qint64 position) {
+    const QString href = QStringLiteral("tok:%1").arg(position);
+    for (QTextBlock block = transcript->document()->begin(); block.isValid(); block = block.next()) {
+        for (auto it = block.begin(); !it.atEnd(); ++it) {
+            QTextFragment fragment = it.fragment();
+            if (fragment.charFormat().anchorHref() != href) continue;
+            QTextCursor cursor(transcript->document());
+            cursor.setPosition(fragment.position() + fragment.length() / 2);
+            transcript->setTextCursor(cursor);
+            transcript->ensureCursorVisible();
+            return transcript->cursorRect(cursor).center();
+        }
+    }
+    return {-1, -1};
+}
+
+}  // namespace
+
+class TestMainWindow : public QObject {
+    Q_OBJECT
+
+    std::unique_ptr<MainWindow> window_;
+    QString store_file_;
+
+    void open_window() {
+        MainWindowOptions options;
+        options.storeFile = store_file_;
+        window_ = std::make_unique<MainWindow>(options);
+        window_->show();
+        QVERIFY(QTest::qWaitForWindowExposed(window_.get()));
+        window_->activateWindow();
+        QVERIFY(QTest::qWaitForWindowActive(window_.get()));
+        QTRY_VERIFY_WITH_TIMEOUT(window_->engine()->model().has_value(), 30000);
+    }
+
+    // Sends `text` as a user does: typed into the message box, then the Send button.
+    void send(const QString& text) {
+        ChatPane* pane = window_->chatPane();
+        pane->input()->clear();
+        QTest::keyClicks(pane->input(), text);
+        QTest::mouseClick(pane->sendButton(), Qt::LeftButton);
+    }
+
+private slots:
+    void initTestCase() {
+        store_file_ = home().filePath(QStringLiteral("data/loom/conversations.sqlite"));
+        open_window();
+        QVERIFY(window_->engine()->model()->name.contains(QStringLiteral("stories260K")));
+    }
+
+    void cleanupTestCase() { window_.reset(); }
+
+    void replyStreamsAndTheVisualizerSeesIt() {
+        window_->setVisualizerOpen(true);
+        QTRY_VERIFY_WITH_TIMEOUT(!visualizer_state(*window_).isEmpty(), 30000);  // the page is up
+
+        QSignalSpy first_token(window_->chat(), &ChatController::firstToken);
+        QSignalSpy ended(window_->chat(), &ChatController::replyEnded);
+        send(QStringLiteral("Once upon a time"));
+        QVERIFY(ended.wait(60000));
+        QVERIFY(ended.front().at(1).toBool());
+        QCOMPARE(first_token.size(), 1);
+        const double first_token_ms = first_token.front().at(0).toDouble();
+        qInfo("time from Send to the first token: %.1f ms", first_token_ms);
+
+        const QVector<Message>& messages = window_->chat()->messages();
+        QCOMPARE(messages.size(), 2);
+        QCOMPARE(messages[0].content, QStringLiteral("Once upon a time"));
+        const Message& reply = messages[1];
+        QVERIFY(reply.isAssistant());
+        QVERIFY(reply.tokens.size() > 3);
+        QVERIFY(window_->chatPane()->transcript()->toPlainText().contains(reply.content.trimmed().left(20)));
+        QVERIFY(window_->chatPane()->input()->toPlainText().isEmpty());
+
+        // Every position of the conversation (prompt and reply) reached the page, with hidden states, and the
+        // attention of the selected (newest) token.
+        const qint64 positions = reply.firstPosition + reply.tokens.size();
+        QJsonObject state;
+        QTRY_VERIFY_WITH_TIMEOUT((state = visualizer_state(*window_)).value(QStringLiteral("positions")).toInteger() == positions &&
+                                     state.value(QStringLiteral("hasAttention")).toBool(),
+                                 30000);
+        QVERIFY(state.value(QStringLiteral("hasHiddenStates")).toBool());
+        QCOMPARE(state.value(QStringLiteral("selected")).toInteger(), positions - 1);
+
+        QFile timing(artifacts_dir() + QStringLiteral("/first_token_ms.txt"));
+        QVERIFY(timing.open(QIODevice::WriteOnly));
+        timing.write(QByteArray::number(first_token_ms, 'f', 1) + "\n");
+        window_->grab().save(artifacts_dir() + QStringLiteral("/main_window.png"));
+    }
+
+    void clickingATokenSelectsIt() {
+        const Message& reply = window_->chat()->messages().back();
+        const qint64 position = reply.firstPosition + 2;
+        TranscriptView* transcript = window_->chatPane()->transcript();
+        const QPoint point = token_point(transcript, position);
+        QVERIFY(point.x() >= 0);
+        QCOMPARE(transcript->positionAt(point), position);
+        QTest::mouseClick(transcript->viewport(), Qt::LeftButton, {}, point);
+        QCOMPARE(transcript->selectedPosition(), position);
+        QTRY_COMPARE_WITH_TIMEOUT(visualizer_state(*window_).value(QStringLiteral("selected")).toInteger(), position,
+                                  10000);
+    }
+
+    void escapeStopsAReply() {
+        // Esc right after Send: the built-in model is too quick to be caught mid-reply by a human-speed key
+        // press, so the key comes at once. The worker then stops before the first token or right after it.
+        const int before = window_->chat()->messages().size();
+        QSignalSpy ended(window_->chat(), &ChatController::replyEnded);
+        send(QStringLiteral(" Then"));
+        QVERIFY(window_->engine()->isBusy());
+        QTest::keyClick(window_.get(), Qt::Key_Escape);
+        QVERIFY(ended.wait(30000));
+        const QVector<Message>& messages = window_->chat()->messages();
+        if (messages.size() == before + 2) {
+            QCOMPARE(messages.back().stats.stopReason, QStringLiteral("stopped"));
+            QVERIFY(messages.back().tokens.size() <= 1);
+        } else {
+            QCOMPARE(messages.size(), before + 1);  // stopped before its first token: the message is kept
+            QVERIFY(messages.back().isUser());
+        }
+    }
+
+    void restartBringsBackTheConversationAndTheDraft() {
+        const qint64 conversation = window_->chat()->currentConversation();
+        const int messages = window_->chat()->messages().size();
+        QTest::keyClicks(window_->chatPane()->input(), QStringLiteral("words not sent yet"));
+        window_->close();
+        window_.reset();
+
+        open_window();
+        QCOMPARE(window_->chat()->currentConversation(), conversation);
+        QCOMPARE(window_->chat()->messages().size(), messages);
+        QCOMPARE(window_->chatPane()->input()->toPlainText(), QStringLiteral("words not sent yet"));
+        window_->grab().save(artifacts_dir() + QStringLiteral("/main_window_restarted.png"));
+    }
+};
+
+int main(int argc, char** argv) {
+    // A display of its own and a home of its own: no real conversations, settings or model cache touched.
+    if (qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM")) qputenv("QT_QPA_PLATFORM", "offscreen");
+    qputenv("QTWEBENGINE_DISABLE_SANDBOX", "1");  // WebEngine refuses to run as root with its sandbox
+    qputenv("XDG_DATA_HOME", home().filePath(QStringLiteral("data")).toLocal8Bit());
+    qputenv("XDG_CONFIG_HOME", home().filePath(QStringLiteral("config")).toLocal8Bit());
+    qputenv("HF_HUB_CACHE", home().filePath(QStringLiteral("hub")).toLocal8Bit());
+    QCoreApplication::setAttribute(Qt::AA_ShareOpenGLContexts);
+    QApplication app(argc, argv);
+    QApplication::setOrganizationName(QStringLiteral("LoomTest"));
+    QApplication::setApplicationName(QStringLiteral("loom-gui-test"));
+    QSettings::setPath(QSettings::NativeFormat, QSettings::UserScope, home().filePath(QStringLiteral("config")));
+    TestMainWindow test;
+    return QTest::qExec(&test, argc, argv);
+}
+
+#include "test_main_window.moc"
