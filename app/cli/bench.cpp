@@ -36,7 +36,8 @@ int write_model(const std::string& folder, Args& args) {
     if (shape != "qwen2.5-0.5b") fail("unknown --shape '", shape, "' (known: qwen2.5-0.5b)");
     SyntheticModelSpec spec = SyntheticModelSpec::qwen2_5_0_5b(*dtype);
     write_synthetic_model(spec, folder);
-    std::printf("wrote a random-weight %s model (%s) to %s\n", shape.c_str(), dtype_text.c_str(), folder.c_str());
+    std::printf("wrote a random-weight %s model (%s) to %s\n", shape.c_str(), dtype_text.c_str(),
+                folder.c_str());
     return 0;
 }
 
@@ -56,17 +57,19 @@ int bench_command(Args args) {
 
     std::shared_ptr<Model> model = load_model(model_args);
     const ModelConfig& config = model->config();
-    std::printf("model:     %s (%s, %.1f M parameters, %s)\n", model->path().string().c_str(), config.architecture.c_str(),
-                model->parameter_count() / 1e6, model->weight_types().c_str());
+    std::printf("model:     %s (%s, %.1f M parameters, %s)\n", model->path().string().c_str(),
+                config.architecture.c_str(), model->parameter_count() / 1e6, model->weight_types().c_str());
     std::printf("backend:   %s\n", model->backend().name().c_str());
 
     std::mt19937 random(42);
     std::uniform_int_distribution<int32_t> token(0, static_cast<int32_t>(config.vocab_size - 1));
     std::vector<int32_t> prompt(static_cast<size_t>(prompt_tokens));
-    for (int32_t& id : prompt) id = token(random);
+    for (int32_t& id : prompt)
+        id = token(random);
 
     SessionOptions session_options;
-    session_options.context_length = std::min<int64_t>(config.context_length, prompt_tokens + generate_tokens + 1);
+    session_options.context_length =
+        std::min<int64_t>(config.context_length, prompt_tokens + generate_tokens + 1);
     session_options.batch_size = std::min<int64_t>(prompt_tokens, 512);
     std::vector<double> prefill_rates, decode_rates;
     for (int64_t rep = 0; rep < repetitions; ++rep) {
@@ -83,10 +86,12 @@ int bench_command(Args args) {
     }
 
     Spread prefill = spread_of(prefill_rates), decode = spread_of(decode_rates);
-    std::printf("prefill:   %lld tokens: %8.1f tok/s  (median of %lld, %.1f..%.1f)\n", static_cast<long long>(prompt_tokens),
-                prefill.median, static_cast<long long>(repetitions), prefill.low, prefill.high);
-    std::printf("decode:    %lld tokens: %8.1f tok/s  (median of %lld, %.1f..%.1f)\n", static_cast<long long>(generate_tokens),
-                decode.median, static_cast<long long>(repetitions), decode.low, decode.high);
+    std::printf("prefill:   %lld tokens: %8.1f tok/s  (median of %lld, %.1f..%.1f)\n",
+                static_cast<long long>(prompt_tokens), prefill.median, static_cast<long long>(repetitions),
+                prefill.low, prefill.high);
+    std::printf("decode:    %lld tokens: %8.1f tok/s  (median of %lld, %.1f..%.1f)\n",
+                static_cast<long long>(generate_tokens), decode.median, static_cast<long long>(repetitions),
+                decode.low, decode.high);
 
     double bytes_per_token = static_cast<double>(model->weight_bytes());
     std::printf("weights:   %.1f MB read per decoded token\n", bytes_per_token / 1e6);
@@ -94,8 +99,9 @@ int bench_command(Args args) {
         ThreadPool pool(cpu->threads());
         double bandwidth = measure_memory_bandwidth(pool);
         double bound = bandwidth / bytes_per_token;
-        std::printf("memory:    %.1f GB/s (triad, %d threads): decode bound %.1f tok/s; decode reaches %.0f%%\n",
-                    bandwidth / 1e9, cpu->threads(), bound, 100.0 * decode.median / bound);
+        std::printf(
+            "memory:    %.1f GB/s (triad, %d threads): decode bound %.1f tok/s; decode reaches %.0f%%\n",
+            bandwidth / 1e9, cpu->threads(), bound, 100.0 * decode.median / bound);
     }
     return 0;
 }

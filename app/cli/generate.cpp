@@ -14,9 +14,11 @@ namespace {
 nlohmann::json token_json(const Tokenizer& tokenizer, const GeneratedToken& token) {
     nlohmann::json top = nlohmann::json::array();
     for (const TokenProbability& alt : token.top)
-        top.push_back({{"id", alt.id}, {"text", tokenizer.decode(std::span<const int32_t>(&alt.id, 1), false)},
+        top.push_back({{"id", alt.id},
+                       {"text", tokenizer.decode(std::span<const int32_t>(&alt.id, 1), false)},
                        {"logprob", alt.logprob}});
-    return {{"type", "token"}, {"id", token.id}, {"text", token.text}, {"logprob", token.logprob}, {"top", top}};
+    return {
+        {"type", "token"}, {"id", token.id}, {"text", token.text}, {"logprob", token.logprob}, {"top", top}};
 }
 
 }  // namespace
@@ -43,7 +45,8 @@ int generate_command(Args args) {
     const Tokenizer& tokenizer = model->tokenizer();
     std::vector<int32_t> prompt_ids = tokenizer.encode(prompt);
     if (prompt_ids.empty()) {
-        if (!tokenizer.special().bos) fail("the prompt is empty and this model has no BOS token to start from: give --prompt");
+        if (!tokenizer.special().bos)
+            fail("the prompt is empty and this model has no BOS token to start from: give --prompt");
         prompt_ids.push_back(*tokenizer.special().bos);
     }
 
@@ -54,7 +57,9 @@ int generate_command(Args args) {
     }
     GenerationStats stats = generate(session, prompt_ids, options, [&](const GeneratedToken& token) {
         if (json)
-            std::puts(token_json(tokenizer, token).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+            std::puts(token_json(tokenizer, token)
+                          .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
+                          .c_str());
         else
             std::fputs(token.text.c_str(), stdout);
         std::fflush(stdout);
@@ -72,7 +77,8 @@ int generate_command(Args args) {
     } else {
         std::fputs(stats.trailing_text.c_str(), stdout);
         std::fputs("\n", stdout);
-        std::fprintf(stderr, "[%lld prompt tokens at %.1f tok/s, %lld generated at %.1f tok/s, %s; seed %llu]\n",
+        std::fprintf(stderr,
+                     "[%lld prompt tokens at %.1f tok/s, %lld generated at %.1f tok/s, %s; seed %llu]\n",
                      static_cast<long long>(stats.prompt_tokens), stats.prompt_tokens_per_second(),
                      static_cast<long long>(stats.generated_tokens), stats.generated_tokens_per_second(),
                      stop_reason_name(stats.reason), static_cast<unsigned long long>(s.seed));

@@ -12,7 +12,8 @@ namespace {
 
 std::string shape_text(const std::vector<int64_t>& shape) {
     std::string s = "[";
-    for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+    for (size_t i = 0; i < shape.size(); ++i)
+        s += (i ? ", " : "") + std::to_string(shape[i]);
     return s + "]";
 }
 
@@ -37,14 +38,16 @@ int inspect_command(Args args) {
     std::printf("chat template: %s\n", d.has_chat_template ? "yes" : "no");
     if (d.config) {
         const ModelConfig& c = *d.config;
-        std::printf("hidden %lld, %d layers, %d heads, %d KV heads, head dim %d, ffn %lld, vocab %lld, context %lld\n",
-                    static_cast<long long>(c.hidden_size), c.layers, c.heads, c.kv_heads, c.head_dim,
-                    static_cast<long long>(c.ffn_size), static_cast<long long>(c.vocab_size),
-                    static_cast<long long>(c.context_length));
+        std::printf(
+            "hidden %lld, %d layers, %d heads, %d KV heads, head dim %d, ffn %lld, vocab %lld, context "
+            "%lld\n",
+            static_cast<long long>(c.hidden_size), c.layers, c.heads, c.kv_heads, c.head_dim,
+            static_cast<long long>(c.ffn_size), static_cast<long long>(c.vocab_size),
+            static_cast<long long>(c.context_length));
         std::printf("rope theta %g%s, norm eps %g, %s embeddings%s\n", c.rope_theta,
                     c.rope_scaling.kind == RopeScaling::Kind::Llama3   ? " (llama3 scaling)"
                     : c.rope_scaling.kind == RopeScaling::Kind::Linear ? " (linear scaling)"
-                                                                        : "",
+                                                                       : "",
                     c.norm_eps, c.tied_embeddings ? "tied" : "separate output",
                     c.qkv_bias ? ", q/k/v biases" : "");
     }

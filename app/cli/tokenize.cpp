@@ -25,11 +25,18 @@ int tokenize_command(Args args) {
     std::vector<int32_t> ids = tokenizer.encode(*text, options);
     if (json) {
         nlohmann::json pieces = nlohmann::json::array();
-        for (int32_t id : ids) pieces.push_back(tokenizer.piece(id));
-        std::puts(nlohmann::json({{"ids", ids}, {"pieces", pieces}}).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+        for (int32_t id : ids)
+            pieces.push_back(tokenizer.piece(id));
+        std::puts(nlohmann::json({{"ids", ids}, {"pieces", pieces}})
+                      .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
+                      .c_str());
         return 0;
     }
-    for (int32_t id : ids) std::printf("%6d  %s\n", id, nlohmann::json(tokenizer.piece(id)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+    for (int32_t id : ids)
+        std::printf("%6d  %s\n", id,
+                    nlohmann::json(tokenizer.piece(id))
+                        .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
+                        .c_str());
     std::printf("%zu tokens\n", ids.size());
     return 0;
 }

@@ -64,16 +64,19 @@ void CaptureRecorder::receive(const Captured& c) {
                 }
                 for (int h = 0; h < heads_; ++h) {
                     const float* row = c.values.data() + (h * c.tokens + t) * c.cols;
-                    uint16_t* out = p.attention.data() + (static_cast<size_t>(c.layer) * heads_ + h) * row_length;
-                    for (size_t j = 0; j < row_length; ++j) out[j] = float_to_fp16(row[j]);
+                    uint16_t* out =
+                        p.attention.data() + (static_cast<size_t>(c.layer) * heads_ + h) * row_length;
+                    for (size_t j = 0; j < row_length; ++j)
+                        out[j] = float_to_fp16(row[j]);
                 }
             }
             enforce_budget();
             break;
         case Tap::Logits:
             for (int64_t t = 0; t < c.tokens; ++t)
-                at(c.pos0 + t).next = top_logprobs(c.values.subspan(static_cast<size_t>(t * c.cols), static_cast<size_t>(c.cols)),
-                                                    options_.top_next_tokens);
+                at(c.pos0 + t).next = top_logprobs(
+                    c.values.subspan(static_cast<size_t>(t * c.cols), static_cast<size_t>(c.cols)),
+                    options_.top_next_tokens);
             break;
         default:
             break;
@@ -99,13 +102,17 @@ void CaptureRecorder::truncate(int64_t count) {
     if (oldest_attention_ > count) oldest_attention_ = count;
 }
 
-std::vector<float> CaptureRecorder::hidden_norms(int64_t position) const { return get(position).norms; }
+std::vector<float> CaptureRecorder::hidden_norms(int64_t position) const {
+    return get(position).norms;
+}
 
 std::vector<float> CaptureRecorder::hidden_state(int64_t position, int layer) const {
     const Position& p = get(position);
-    if (layer < 0 || layer > layers_ || p.hidden.empty()) fail("no hidden state of layer ", layer, " at position ", position);
+    if (layer < 0 || layer > layers_ || p.hidden.empty())
+        fail("no hidden state of layer ", layer, " at position ", position);
     std::vector<float> out(static_cast<size_t>(hidden_));
-    for (int64_t i = 0; i < hidden_; ++i) out[size_t(i)] = fp16_to_float(p.hidden[static_cast<size_t>(layer * hidden_ + i)]);
+    for (int64_t i = 0; i < hidden_; ++i)
+        out[size_t(i)] = fp16_to_float(p.hidden[static_cast<size_t>(layer * hidden_ + i)]);
     return out;
 }
 
@@ -113,12 +120,14 @@ std::vector<float> CaptureRecorder::hidden_states(int64_t position) const {
     const Position& p = get(position);
     if (p.hidden.empty()) fail("no hidden states were captured at position ", position);
     std::vector<float> out(p.hidden.size());
-    for (size_t i = 0; i < out.size(); ++i) out[i] = fp16_to_float(p.hidden[i]);
+    for (size_t i = 0; i < out.size(); ++i)
+        out[i] = fp16_to_float(p.hidden[i]);
     return out;
 }
 
 bool CaptureRecorder::has_attention(int64_t position) const {
-    return position >= 0 && position < positions() && !positions_[static_cast<size_t>(position)].attention.empty();
+    return position >= 0 && position < positions() &&
+           !positions_[static_cast<size_t>(position)].attention.empty();
 }
 
 std::vector<float> CaptureRecorder::attention_row(int64_t position, int layer, int head) const {
@@ -128,10 +137,13 @@ std::vector<float> CaptureRecorder::attention_row(int64_t position, int layer, i
     size_t row_length = static_cast<size_t>(position + 1);
     const uint16_t* row = p.attention.data() + (static_cast<size_t>(layer) * heads_ + head) * row_length;
     std::vector<float> out(row_length);
-    for (size_t j = 0; j < row_length; ++j) out[j] = fp16_to_float(row[j]);
+    for (size_t j = 0; j < row_length; ++j)
+        out[j] = fp16_to_float(row[j]);
     return out;
 }
 
-const std::vector<TokenProbability>& CaptureRecorder::next_tokens(int64_t position) const { return get(position).next; }
+const std::vector<TokenProbability>& CaptureRecorder::next_tokens(int64_t position) const {
+    return get(position).next;
+}
 
 }  // namespace loom

@@ -22,7 +22,7 @@ struct CaptureRecorderOptions {
 };
 
 class CaptureRecorder {
-public:
+  public:
     CaptureRecorder(const ModelConfig& config, const CaptureRecorderOptions& options = {});
 
     // What to ask the session for: hidden states of every layer, attention of every layer, every position's
@@ -49,7 +49,7 @@ public:
     // The most likely tokens after `position` (from its logits), most likely first.
     const std::vector<TokenProbability>& next_tokens(int64_t position) const;
 
-private:
+  private:
     struct Position {
         std::vector<uint16_t> hidden;     // [layers + 1, hidden] fp16
         std::vector<float> norms;         // [layers + 1]

@@ -18,7 +18,8 @@ ChatPrompt build_chat_prompt(const Model& model, std::span<const ChatMessage> me
         prompt.used_template = true;
         encode.add_special = false;
     } else {
-        for (const ChatMessage& message : messages) prompt.text += message.content;
+        for (const ChatMessage& message : messages)
+            prompt.text += message.content;
     }
     prompt.tokens = tokenizer.encode(prompt.text, encode);
     if (prompt.tokens.empty()) {

@@ -23,10 +23,14 @@ bool cancelled(const GenerateOptions& options) {
 
 const char* stop_reason_name(StopReason reason) {
     switch (reason) {
-        case StopReason::EndOfGeneration: return "end of generation";
-        case StopReason::MaxTokens: return "token limit";
-        case StopReason::ContextFull: return "context full";
-        case StopReason::Cancelled: return "stopped";
+        case StopReason::EndOfGeneration:
+            return "end of generation";
+        case StopReason::MaxTokens:
+            return "token limit";
+        case StopReason::ContextFull:
+            return "context full";
+        case StopReason::Cancelled:
+            return "stopped";
     }
     return "?";
 }
@@ -39,13 +43,15 @@ GenerationStats generate(Session& session, std::span<const int32_t> prompt, cons
     const Model& model = session.model();
     const Tokenizer& tokenizer = model.tokenizer();
     if (static_cast<int64_t>(prompt.size()) >= session.context_length())
-        fail("the prompt (", prompt.size(), " tokens) does not fit the context of ", session.context_length(), " tokens");
+        fail("the prompt (", prompt.size(), " tokens) does not fit the context of ", session.context_length(),
+             " tokens");
 
     // Reuse the longest common prefix, but always evaluate at least the last prompt token: its logits are
     // what the first sampled token comes from.
     const std::vector<int32_t>& held = session.tokens();
     size_t common = 0;
-    while (common < held.size() && common + 1 < prompt.size() && held[common] == prompt[common]) ++common;
+    while (common < held.size() && common + 1 < prompt.size() && held[common] == prompt[common])
+        ++common;
     session.truncate(static_cast<int64_t>(common));
 
     GenerationStats stats;
@@ -85,7 +91,8 @@ GenerationStats generate(Session& session, std::span<const int32_t> prompt, cons
         bool context_full = static_cast<int64_t>(session.tokens().size()) + 1 > session.context_length();
         // The token joins the session (and is captured) before it is reported, so that a listener that asks
         // for its hidden states finds them.
-        if (!context_full) logits = session.evaluate(std::span<const int32_t>(&id, 1), plan, options.capture_sink);
+        if (!context_full)
+            logits = session.evaluate(std::span<const int32_t>(&id, 1), plan, options.capture_sink);
         bool keep_going = on_token(token);
         if (context_full) {
             stats.reason = StopReason::ContextFull;

@@ -39,16 +39,18 @@ enum class StopReason { EndOfGeneration, MaxTokens, ContextFull, Cancelled };
 const char* stop_reason_name(StopReason reason);
 
 struct GenerationStats {
-    int64_t prompt_tokens = 0;          // tokens of the prompt that had to be evaluated
-    int64_t reused_prompt_tokens = 0;   // tokens of the prompt already in the session's cache
+    int64_t prompt_tokens = 0;         // tokens of the prompt that had to be evaluated
+    int64_t reused_prompt_tokens = 0;  // tokens of the prompt already in the session's cache
     double prompt_seconds = 0;
     int64_t generated_tokens = 0;
-    double generate_seconds = 0;        // from the first sampled token to the last
+    double generate_seconds = 0;  // from the first sampled token to the last
     StopReason reason = StopReason::MaxTokens;
     // Bytes of an unfinished UTF-8 character when generation stopped inside one (as U+FFFD); append it.
     std::string trailing_text;
 
-    double prompt_tokens_per_second() const { return prompt_seconds > 0 ? prompt_tokens / prompt_seconds : 0; }
+    double prompt_tokens_per_second() const {
+        return prompt_seconds > 0 ? prompt_tokens / prompt_seconds : 0;
+    }
     double generated_tokens_per_second() const {
         return generate_seconds > 0 ? generated_tokens / generate_seconds : 0;
     }

@@ -4,8 +4,8 @@
 
 namespace loom {
 
-std::vector<std::vector<TokenProbability>> logit_lens(const Model& model, std::span<const float> hidden_states,
-                                                      int top) {
+std::vector<std::vector<TokenProbability>> logit_lens(const Model& model,
+                                                      std::span<const float> hidden_states, int top) {
     const ModelConfig& config = model.config();
     if (hidden_states.empty() || hidden_states.size() % static_cast<size_t>(config.hidden_size) != 0)
         fail("logit lens: expected rows of ", config.hidden_size, " values");
@@ -25,9 +25,10 @@ std::vector<std::vector<TokenProbability>> logit_lens(const Model& model, std::s
 
     std::vector<std::vector<TokenProbability>> result;
     for (int64_t r = 0; r < rows; ++r)
-        result.push_back(top_logprobs(std::span<const float>(values).subspan(static_cast<size_t>(r * config.vocab_size),
-                                                                             static_cast<size_t>(config.vocab_size)),
-                                      top));
+        result.push_back(
+            top_logprobs(std::span<const float>(values).subspan(static_cast<size_t>(r * config.vocab_size),
+                                                                static_cast<size_t>(config.vocab_size)),
+                         top));
     return result;
 }
 

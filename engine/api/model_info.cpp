@@ -4,10 +4,13 @@
 #include <map>
 #include <set>
 
+#include "formats/gguf.h"
+#include "formats/gguf_keys.h"
 #include "formats/hf_cache.h"
 #include "formats/json_fields.h"
 #include "formats/safetensors.h"
 #include "model/architecture.h"
+#include "tokenizer/gguf_tokenizer.h"
 #include "tokenizer/tokenizer.h"
 #include "util/error.h"
 
@@ -48,7 +51,18 @@ void summarise_tensors(const TensorSet& tensors, ModelDescription& d, bool list)
         if (t.shape.size() >= 2) types.insert(std::string(dtype_name(t.dtype)));
         if (list) d.tensors.push_back({t.name, std::string(dtype_name(t.dtype)), t.shape});
     }
-    for (const std::string& type : types) d.dtypes += (d.dtypes.empty() ? "" : ", ") + type;
+    for (const std::string& type : types)
+        d.dtypes += (d.dtypes.empty() ? "" : ", ") + type;
+}
+
+void check_memory(uint64_t weights, const DescribeOptions& options, ModelDescription& d) {
+    uint64_t budget = options.memory_budget ? options.memory_budget : available_memory_bytes();
+    if (budget && weights > budget) {
+        d.problem = "too big for this machine's memory: its weights take " + human_bytes(weights) + ", " +
+                    human_bytes(budget) + " is available";
+        return;
+    }
+    d.runnable = true;
 }
 
 void describe_hf_folder(const fs::path& folder, const DescribeOptions& options, ModelDescription& d) {
@@ -77,11 +91,13 @@ void describe_hf_folder(const fs::path& folder, const DescribeOptions& options, 
     }
     if (fs::exists(folder / "tokenizer_config.json")) {
         nlohmann::json tc = read_json_file(folder / "tokenizer_config.json");
-        d.has_chat_template = tc.is_object() && tc.contains("chat_template") && !tc["chat_template"].is_null();
+        d.has_chat_template =
+            tc.is_object() && tc.contains("chat_template") && !tc["chat_template"].is_null();
     }
 
     if (!arch) {
-        d.problem = "the " + model_type + " architecture is not supported (supported: " + supported_architectures_text() + ")";
+        d.problem = "the " + model_type +
+                    " architecture is not supported (supported: " + supported_architectures_text() + ")";
         return;
     }
     d.architecture = std::string(arch->name);
@@ -93,14 +109,33 @@ void describe_hf_folder(const fs::path& folder, const DescribeOptions& options, 
         d.problem = "no tokenizer.json: the model's tokenizer is missing";
         return;
     }
-    uint64_t budget = options.memory_budget ? options.memory_budget : available_memory_bytes();
-    uint64_t weights = tensors.total_bytes();
-    if (budget && weights > budget) {
-        d.problem = "too big for this machine's memory: its weights take " + human_bytes(weights) + ", " +
-                    human_bytes(budget) + " is available";
+    check_memory(tensors.total_bytes(), options, d);
+}
+
+void describe_gguf_file(const fs::path& file, const DescribeOptions& options, ModelDescription& d) {
+    d.format = "GGUF";
+    d.bytes_on_disk = fs::file_size(file);
+    GgufFile gguf = GgufFile::open(file.string());
+    TensorSet tensors = gguf.tensor_set();
+    summarise_tensors(tensors, d, options.list_tensors);
+    d.architecture = std::string(gguf.metadata().get_string(gguf::key::kGeneralArchitecture).value_or("unknown"));
+    d.has_chat_template = gguf.metadata().get_string(gguf::key::kTokenizerChatTemplate).has_value();
+    try {
+        d.tokenizer = tokenizer_from_gguf(gguf.metadata()).kind();
+    } catch (const Error& e) {
+        d.problem = std::string("its tokenizer cannot be read: ") + e.what();
+    }
+    const Architecture* arch = find_architecture_by_gguf_name(d.architecture);
+    if (!arch) {
+        d.problem = "the " + d.architecture + " architecture is not supported (supported: " +
+                    supported_architectures_text() + ")";
         return;
     }
-    d.runnable = true;
+    d.config = arch->config_from_gguf(gguf);
+    d.config->architecture = d.architecture;
+    d.config->validate();
+    if (!d.problem.empty()) return;
+    check_memory(tensors.total_bytes(), options, d);
 }
 
 }  // namespace
@@ -123,10 +158,12 @@ ModelDescription describe_model(const fs::path& path, const DescribeOptions& opt
         check_snapshot_links(path);
         if (fs::is_directory(path)) {
             describe_hf_folder(path, options, d);
+        } else if (path.extension() == ".gguf") {
+            describe_gguf_file(path, options, d);
         } else {
-            d.format = path.extension() == ".gguf" ? "GGUF" : "unknown";
+            d.format = "unknown";
             d.bytes_on_disk = fs::file_size(path);
-            d.problem = "GGUF files are not supported yet";
+            d.problem = "not a model: Loom reads model folders and .gguf files";
         }
     } catch (const Error& e) {
         d.runnable = false;

@@ -21,18 +21,18 @@ struct TensorSummary {
 
 struct ModelDescription {
     std::filesystem::path path;
-    std::string format;          // "safetensors" or "GGUF"
-    std::string architecture;    // the engine's name, or the file's own word for it when unsupported
+    std::string format;                 // "safetensors" or "GGUF"
+    std::string architecture;           // the engine's name, or the file's own word for it when unsupported
     std::optional<ModelConfig> config;  // when the architecture is supported and its config is valid
     int64_t parameters = 0;
-    std::string dtypes;          // e.g. "BF16" or "F32, Q4_K, Q6_K"
+    std::string dtypes;  // e.g. "BF16" or "F32, Q4_K, Q6_K"
     uint64_t bytes_on_disk = 0;
-    std::string tokenizer;       // "byte-level BPE", "SentencePiece BPE"; empty if none
+    std::string tokenizer;  // "byte-level BPE", "SentencePiece BPE"; empty if none
     bool has_chat_template = false;
     std::vector<TensorSummary> tensors;
 
     bool runnable = false;
-    std::string problem;         // why it cannot run, in plain words; empty when runnable
+    std::string problem;  // why it cannot run, in plain words; empty when runnable
 };
 
 struct DescribeOptions {

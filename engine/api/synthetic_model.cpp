@@ -43,16 +43,24 @@ void write_text(const fs::path& path, const std::string& text) {
 
 void write_tokenizer(const fs::path& folder) {
     ordered_json vocab = ordered_json::object();
-    for (int b = 0; b < 256; ++b) vocab[byte_level_char(b)] = b;
+    for (int b = 0; b < 256; ++b)
+        vocab[byte_level_char(b)] = b;
     ordered_json tokenizer = {
         {"version", "1.0"},
         {"added_tokens",
-         {{{"id", 256}, {"content", "<|endoftext|>"}, {"single_word", false}, {"lstrip", false}, {"rstrip", false},
-           {"normalized", false}, {"special", true}}}},
+         {{{"id", 256},
+           {"content", "<|endoftext|>"},
+           {"single_word", false},
+           {"lstrip", false},
+           {"rstrip", false},
+           {"normalized", false},
+           {"special", true}}}},
         {"normalizer", nullptr},
-        {"pre_tokenizer", {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"trim_offsets", true}, {"use_regex", true}}},
+        {"pre_tokenizer",
+         {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"trim_offsets", true}, {"use_regex", true}}},
         {"post_processor", nullptr},
-        {"decoder", {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"trim_offsets", true}, {"use_regex", true}}},
+        {"decoder",
+         {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"trim_offsets", true}, {"use_regex", true}}},
         {"model", {{"type", "BPE"}, {"vocab", vocab}, {"merges", ordered_json::array()}}},
     };
     write_text(folder / "tokenizer.json", tokenizer.dump(1));
@@ -102,7 +110,9 @@ void write_synthetic_model(const SyntheticModelSpec& spec, const fs::path& folde
         {"rope_theta", 1000000.0},
         {"tie_word_embeddings", spec.tied_embeddings},
         {"hidden_act", "silu"},
-        {"torch_dtype", spec.dtype == DType::F32 ? "float32" : spec.dtype == DType::F16 ? "float16" : "bfloat16"},
+        {"torch_dtype", spec.dtype == DType::F32   ? "float32"
+                        : spec.dtype == DType::F16 ? "float16"
+                                                   : "bfloat16"},
         {"bos_token_id", 256},
         {"eos_token_id", 256},
     };
@@ -118,8 +128,10 @@ void write_synthetic_model(const SyntheticModelSpec& spec, const fs::path& folde
                                FastRandom random{tensor_seed | 1};
                                size_t elements = out.size() / dtype_info(dtype).block_bytes;
                                std::vector<float> values(elements);
-                               for (float& v : values) v = center + spread * random.next_uniform();
-                               row_from_float(dtype, values.data(), static_cast<int64_t>(elements), out.data());
+                               for (float& v : values)
+                                   v = center + spread * random.next_uniform();
+                               row_from_float(dtype, values.data(), static_cast<int64_t>(elements),
+                                              out.data());
                            }});
     };
     // Uniform on [-a, a] has standard deviation a / sqrt(3); trained weights have about 0.02.

@@ -21,9 +21,9 @@ namespace loom {
 struct RopeOptions {
     int heads = 0;
     int head_dim = 0;
-    int rotary_dims = 0;     // leading dimensions of each head that rotate (= head_dim unless partial)
+    int rotary_dims = 0;       // leading dimensions of each head that rotate (= head_dim unless partial)
     bool interleaved = false;  // pairs (2i, 2i+1) as in GGUF llama; else (i, i + rotary_dims/2) as in HF
-    Tensor inv_freq;         // [1, rotary_dims / 2] F32: angle per position of each pair
+    Tensor inv_freq;           // [1, rotary_dims / 2] F32: angle per position of each pair
     int64_t pos0 = 0;
 };
 
@@ -54,7 +54,7 @@ struct HostTensor {
 };
 
 class Backend {
-public:
+  public:
     virtual ~Backend() = default;
 
     // For display: "CPU, AVX-512, 2 threads", "Vulkan: NVIDIA H200 (driver ...)".

@@ -17,7 +17,7 @@ namespace {
 // Memory of a CPU tensor: either owned (activations, caches, converted weights) or borrowed from a
 // host buffer such as a memory-mapped file, which `owner` keeps alive.
 class CpuStorage final : public TensorStorage {
-public:
+  public:
     CpuStorage(const void* backend, size_t bytes) : TensorStorage(backend) {
         size_t rounded = (bytes + 63) / 64 * 64;
         owned_ = static_cast<std::byte*>(std::aligned_alloc(64, rounded ? rounded : 64));
@@ -31,7 +31,7 @@ public:
 
     std::byte* data() const { return data_; }
 
-private:
+  private:
     std::byte* owned_ = nullptr;
     std::byte* data_ = nullptr;
     std::shared_ptr<const void> owner_;
@@ -104,27 +104,32 @@ void CpuBackend::write(const Tensor& tensor, std::span<const float> values) {
     require(values.size() == static_cast<size_t>(tensor.elements()), "write: input size does not match");
     std::byte* dst = data(tensor);
     for (int64_t r = 0; r < tensor.rows; ++r)
-        row_from_float(tensor.dtype, values.data() + r * tensor.cols, tensor.cols, dst + r * tensor.row_bytes());
+        row_from_float(tensor.dtype, values.data() + r * tensor.cols, tensor.cols,
+                       dst + r * tensor.row_bytes());
 }
 
 void CpuBackend::copy_rows(const Tensor& src, const Tensor& dst, int64_t dst_row) {
-    require(src.cols == dst.cols && dst_row >= 0 && dst_row + src.rows <= dst.rows, "copy_rows: shapes differ");
+    require(src.cols == dst.cols && dst_row >= 0 && dst_row + src.rows <= dst.rows,
+            "copy_rows: shapes differ");
     if (src.dtype == dst.dtype) {
         std::memcpy(data(dst) + dst_row * dst.row_bytes(), data(src), src.bytes());
         return;
     }
     require(src.dtype == DType::F32, "copy_rows: can only convert from F32");
     for (int64_t r = 0; r < src.rows; ++r)
-        row_from_float(dst.dtype, f32(src) + r * src.cols, src.cols, data(dst) + (dst_row + r) * dst.row_bytes());
+        row_from_float(dst.dtype, f32(src) + r * src.cols, src.cols,
+                       data(dst) + (dst_row + r) * dst.row_bytes());
 }
 
 void CpuBackend::embed(const Tensor& table, std::span<const int32_t> tokens, const Tensor& out) {
-    require(out.rows == static_cast<int64_t>(tokens.size()) && out.cols == table.cols, "embed: shapes differ");
+    require(out.rows == static_cast<int64_t>(tokens.size()) && out.cols == table.cols,
+            "embed: shapes differ");
     const std::byte* rows = data(table);
     float* dst = f32(out);
     for (size_t i = 0; i < tokens.size(); ++i) {
         int32_t token = tokens[i];
-        if (token < 0 || token >= table.rows) fail("token id ", token, " is outside the vocabulary (", table.rows, ")");
+        if (token < 0 || token >= table.rows)
+            fail("token id ", token, " is outside the vocabulary (", table.rows, ")");
         row_to_float(table.dtype, rows + token * table.row_bytes(), table.cols, dst + i * out.cols);
     }
 }
@@ -163,14 +168,16 @@ void CpuBackend::add_bias(const Tensor& y, const Tensor& bias) {
     float* out = f32(y);
     const float* b = f32(bias);
     for (int64_t r = 0; r < y.rows; ++r)
-        for (int64_t c = 0; c < y.cols; ++c) out[r * y.cols + c] += b[c];
+        for (int64_t c = 0; c < y.cols; ++c)
+            out[r * y.cols + c] += b[c];
 }
 
 void CpuBackend::add(const Tensor& y, const Tensor& x) {
     require(x.rows == y.rows && x.cols == y.cols, "add: shapes differ");
     float* out = f32(y);
     const float* in = f32(x);
-    for (int64_t i = 0; i < y.elements(); ++i) out[i] += in[i];
+    for (int64_t i = 0; i < y.elements(); ++i)
+        out[i] += in[i];
 }
 
 void CpuBackend::rms_norm(const Tensor& x, const Tensor& weight, float eps, const Tensor& y) {
@@ -179,11 +186,13 @@ void CpuBackend::rms_norm(const Tensor& x, const Tensor& weight, float eps, cons
     const float* w = f32(weight);
     float* out = f32(y);
     for_rows(x.rows, x.cols, [&](int64_t begin, int64_t end) {
-        for (int64_t r = begin; r < end; ++r) rms_norm_row(in + r * x.cols, w, x.cols, eps, out + r * x.cols);
+        for (int64_t r = begin; r < end; ++r)
+            rms_norm_row(in + r * x.cols, w, x.cols, eps, out + r * x.cols);
     });
 }
 
-void CpuBackend::layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, float eps, const Tensor& y) {
+void CpuBackend::layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, float eps,
+                            const Tensor& y) {
     require(x.rows == y.rows && x.cols == y.cols && weight.cols == x.cols, "layer_norm: shapes differ");
     const float* in = f32(x);
     const float* w = f32(weight);
@@ -229,7 +238,8 @@ void CpuBackend::attention(const AttentionOptions& a) {
             "attention: cache shapes differ");
     require(a.k_cache.dtype == DType::F32 && a.v_cache.dtype == DType::F32, "attention: cache must be F32");
     if (!a.probs.empty())
-        require(a.probs.rows == int64_t{a.heads} * n && a.probs.cols == context, "attention: probs shape differs");
+        require(a.probs.rows == int64_t{a.heads} * n && a.probs.cols == context,
+                "attention: probs shape differs");
 
     const float* q = f32(a.q);
     const float* keys = f32(a.k_cache);
@@ -253,7 +263,8 @@ void CpuBackend::attention(const AttentionOptions& a) {
             softmax_row(scores.data(), visible);
             float* o = out + i * a.out.cols + h * head_dim;
             std::fill(o, o + head_dim, 0.0f);
-            for (int64_t j = 0; j < visible; ++j) vec.axpy(scores[size_t(j)], values + j * kv_stride + kv_offset, o, head_dim);
+            for (int64_t j = 0; j < visible; ++j)
+                vec.axpy(scores[size_t(j)], values + j * kv_stride + kv_offset, o, head_dim);
             if (probs) {
                 float* row = probs + (h * n + i) * context;
                 std::copy(scores.begin(), scores.begin() + visible, row);

@@ -10,7 +10,7 @@
 namespace loom {
 
 class CpuBackend final : public Backend {
-public:
+  public:
     explicit CpuBackend(int threads);
 
     std::string name() const override;
@@ -37,7 +37,7 @@ public:
     std::byte* data(const Tensor& tensor) const;
     float* f32(const Tensor& tensor) const;
 
-private:
+  private:
     // Runs fn(row_begin, row_end) over `rows` rows, inline when the work (rows * cost_per_row) is too small
     // to be worth waking the other threads.
     template <class Fn>

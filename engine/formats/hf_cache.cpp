@@ -14,9 +14,11 @@ namespace {
 
 std::string trim(std::string s) {
     auto space = [](unsigned char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; };
-    while (!s.empty() && space(static_cast<unsigned char>(s.back()))) s.pop_back();
+    while (!s.empty() && space(static_cast<unsigned char>(s.back())))
+        s.pop_back();
     size_t start = 0;
-    while (start < s.size() && space(static_cast<unsigned char>(s[start]))) ++start;
+    while (start < s.size() && space(static_cast<unsigned char>(s[start])))
+        ++start;
     return s.substr(start);
 }
 
@@ -126,7 +128,8 @@ fs::path follow_snapshot_link(const fs::path& path, const fs::path& repo_folder)
     if (ec || !fs::exists(resolved)) fail(path.string(), " is a broken link (the download is incomplete)");
     fs::path repo = fs::weakly_canonical(repo_folder, ec);
     auto [repo_end, _] = std::mismatch(repo.begin(), repo.end(), resolved.begin(), resolved.end());
-    if (repo_end != repo.end()) fail(path.string(), " points outside its repository folder: refusing to follow it");
+    if (repo_end != repo.end())
+        fail(path.string(), " points outside its repository folder: refusing to follow it");
     return resolved;
 }
 
@@ -134,9 +137,12 @@ void check_snapshot_links(const fs::path& folder) {
     fs::path absolute = fs::absolute(folder);
     if (absolute.filename().empty()) absolute = absolute.parent_path();
     fs::path repo = absolute.parent_path().parent_path();
-    if (absolute.parent_path().filename() != "snapshots" || repo.filename().string().rfind("models--", 0) != 0) return;
+    if (absolute.parent_path().filename() != "snapshots" ||
+        repo.filename().string().rfind("models--", 0) != 0)
+        return;
     std::error_code ec;
-    for (const auto& entry : fs::directory_iterator(absolute, ec)) follow_snapshot_link(entry.path(), repo);
+    for (const auto& entry : fs::directory_iterator(absolute, ec))
+        follow_snapshot_link(entry.path(), repo);
 }
 
 }  // namespace loom

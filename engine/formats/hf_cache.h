@@ -18,9 +18,9 @@ namespace loom {
 std::filesystem::path hf_cache_root();
 
 struct HfCacheRepo {
-    std::string id;                    // "org/name"
-    std::filesystem::path folder;      // <root>/models--org--name
-    std::optional<std::string> main;   // the commit refs/main points to, if any
+    std::string id;                                // "org/name"
+    std::filesystem::path folder;                  // <root>/models--org--name
+    std::optional<std::string> main;               // the commit refs/main points to, if any
     std::vector<std::filesystem::path> snapshots;  // <folder>/snapshots/<commit>, sorted
 };
 

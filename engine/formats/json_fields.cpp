@@ -26,7 +26,9 @@ const json* JsonFields::find(std::string_view key) const {
     return &*it;
 }
 
-bool JsonFields::has(std::string_view key) const { return find(key) != nullptr; }
+bool JsonFields::has(std::string_view key) const {
+    return find(key) != nullptr;
+}
 
 void JsonFields::wrong_type(std::string_view key, const char* expected) const {
     fail(source_, ": field '", key, "' must be ", expected);

@@ -14,7 +14,7 @@ namespace loom {
 nlohmann::json read_json_file(const std::filesystem::path& path);
 
 class JsonFields {
-public:
+  public:
     JsonFields(const nlohmann::json& object, std::string source);
 
     bool has(std::string_view key) const;  // present and not null
@@ -29,7 +29,7 @@ public:
 
     const std::string& source() const { return source_; }
 
-private:
+  private:
     [[noreturn]] void wrong_type(std::string_view key, const char* expected) const;
     const nlohmann::json& object_;
     std::string source_;

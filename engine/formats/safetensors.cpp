@@ -4,8 +4,8 @@
 #include <cstring>
 #include <fstream>
 #include <limits>
-#include <optional>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 
 #include "util/error.h"
@@ -45,13 +45,16 @@ uint64_t json_uint(const json& value, const std::string& what) {
 }  // namespace
 
 void parse_safetensors(std::span<const std::byte> bytes, const std::string& source, TensorSet& into) {
-    if (bytes.size() < 8) fail(source, ": file too short for a safetensors header (", bytes.size(), " bytes)");
+    if (bytes.size() < 8)
+        fail(source, ": file too short for a safetensors header (", bytes.size(), " bytes)");
     uint64_t header_bytes = 0;
-    for (int i = 7; i >= 0; --i) header_bytes = (header_bytes << 8) | static_cast<uint8_t>(bytes[size_t(i)]);
+    for (int i = 7; i >= 0; --i)
+        header_bytes = (header_bytes << 8) | static_cast<uint8_t>(bytes[size_t(i)]);
     if (header_bytes > bytes.size() - 8)
         fail(source, ": header length ", header_bytes, " runs past the end of the file (", bytes.size(),
              " bytes): the file is truncated or not safetensors");
-    if (header_bytes > kMaxHeaderBytes) fail(source, ": header length ", header_bytes, " is implausibly large");
+    if (header_bytes > kMaxHeaderBytes)
+        fail(source, ": header length ", header_bytes, " is implausibly large");
 
     const char* header_text = reinterpret_cast<const char*>(bytes.data() + 8);
     json header = json::parse(header_text, header_text + header_bytes, nullptr, /*allow_exceptions=*/false);
@@ -74,7 +77,8 @@ void parse_safetensors(std::span<const std::byte> bytes, const std::string& sour
         if (!entry["dtype"].is_string()) fail(where, ": dtype must be a string");
         const json& shape_json = entry["shape"];
         const json& offsets = entry["data_offsets"];
-        if (!shape_json.is_array() || shape_json.size() > 8) fail(where, ": shape must be an array of at most 8 sizes");
+        if (!shape_json.is_array() || shape_json.size() > 8)
+            fail(where, ": shape must be an array of at most 8 sizes");
         if (!offsets.is_array() || offsets.size() != 2) fail(where, ": data_offsets must be [begin, end]");
 
         StoredTensor tensor;
@@ -112,7 +116,8 @@ void parse_safetensors(std::span<const std::byte> bytes, const std::string& sour
     std::sort(ranges.begin(), ranges.end(), [](const Range& a, const Range& b) { return a.begin < b.begin; });
     for (size_t i = 1; i < ranges.size(); ++i)
         if (ranges[i].begin < ranges[i - 1].end)
-            fail(source, ": tensors '", ranges[i - 1].name, "' and '", ranges[i].name, "' overlap in the file");
+            fail(source, ": tensors '", ranges[i - 1].name, "' and '", ranges[i].name,
+                 "' overlap in the file");
 }
 
 void read_safetensors_file(const std::filesystem::path& path, TensorSet& into) {
@@ -129,7 +134,8 @@ TensorSet read_safetensors_folder(const std::filesystem::path& folder) {
     if (fs::exists(index)) {
         std::ifstream in(index);
         json index_json = json::parse(in, nullptr, /*allow_exceptions=*/false);
-        if (index_json.is_discarded() || !index_json.contains("weight_map") || !index_json["weight_map"].is_object())
+        if (index_json.is_discarded() || !index_json.contains("weight_map") ||
+            !index_json["weight_map"].is_object())
             fail(index.string(), ": not a valid index (no weight_map object)");
         std::set<std::string> shards;
         for (auto& [tensor, shard] : index_json["weight_map"].items()) {
@@ -141,12 +147,14 @@ TensorSet read_safetensors_folder(const std::filesystem::path& folder) {
         }
         for (const std::string& shard : shards) {
             if (!fs::exists(folder / shard))
-                fail("shard ", shard, " listed in ", index.string(), " is missing: the download is incomplete");
+                fail("shard ", shard, " listed in ", index.string(),
+                     " is missing: the download is incomplete");
             read_safetensors_file(folder / shard, set);
         }
         for (auto& [tensor, shard] : index_json["weight_map"].items())
             if (!set.find(tensor))
-                fail(index.string(), " says '", tensor, "' is in ", shard.get<std::string>(), ", but it is not");
+                fail(index.string(), " says '", tensor, "' is in ", shard.get<std::string>(),
+                     ", but it is not");
     } else if (fs::exists(single)) {
         read_safetensors_file(single, set);
     } else {
@@ -156,7 +164,8 @@ TensorSet read_safetensors_folder(const std::filesystem::path& folder) {
             if (entry.path().extension() == ".safetensors") files.push_back(entry.path());
         if (files.empty()) fail("no .safetensors files in ", folder.string());
         std::sort(files.begin(), files.end());
-        for (const auto& f : files) read_safetensors_file(f, set);
+        for (const auto& f : files)
+            read_safetensors_file(f, set);
     }
     return set;
 }

@@ -16,9 +16,12 @@ void write_safetensors(const std::filesystem::path& path, const std::vector<Tens
         if (t.dtype != DType::F32 && t.dtype != DType::F16 && t.dtype != DType::BF16)
             fail("safetensors cannot hold ", dtype_name(t.dtype), " tensors (", t.name, "): use GGUF");
         size_t elements = 1;
-        for (int64_t d : t.shape) elements *= static_cast<size_t>(d);
+        for (int64_t d : t.shape)
+            elements *= static_cast<size_t>(d);
         size_t bytes = elements * dtype_info(t.dtype).block_bytes;
-        header[t.name] = {{"dtype", std::string(dtype_name(t.dtype))}, {"shape", t.shape}, {"data_offsets", {offset, offset + bytes}}};
+        header[t.name] = {{"dtype", std::string(dtype_name(t.dtype))},
+                          {"shape", t.shape},
+                          {"data_offsets", {offset, offset + bytes}}};
         sizes.push_back(bytes);
         offset += bytes;
     }
@@ -29,7 +32,8 @@ void write_safetensors(const std::filesystem::path& path, const std::vector<Tens
     if (!out) fail("cannot write ", path.string());
     uint64_t length = text.size();
     char prefix[8];
-    for (int i = 0; i < 8; ++i) prefix[i] = static_cast<char>((length >> (8 * i)) & 0xff);
+    for (int i = 0; i < 8; ++i)
+        prefix[i] = static_cast<char>((length >> (8 * i)) & 0xff);
     out.write(prefix, 8);
     out.write(text.data(), static_cast<std::streamsize>(text.size()));
     std::vector<std::byte> buffer;

@@ -22,7 +22,8 @@ const std::string* TensorSet::skipped_type(std::string_view name) const {
 
 uint64_t TensorSet::total_bytes() const {
     uint64_t total = 0;
-    for (const auto& t : tensors_) total += t.data.size();
+    for (const auto& t : tensors_)
+        total += t.data.size();
     return total;
 }
 

@@ -12,9 +12,12 @@ KernelLevel best_kernel_level() {
 
 const char* kernel_level_name(KernelLevel level) {
     switch (level) {
-        case KernelLevel::Scalar: return "scalar";
-        case KernelLevel::Avx2: return "AVX2";
-        case KernelLevel::Avx512: return "AVX-512";
+        case KernelLevel::Scalar:
+            return "scalar";
+        case KernelLevel::Avx2:
+            return "AVX2";
+        case KernelLevel::Avx512:
+            return "AVX-512";
     }
     return "?";
 }
@@ -28,6 +31,8 @@ const MatmulKernel& matmul_kernel(DType weight_type, KernelLevel level) {
     return *kernel;
 }
 
-const MatmulKernel& matmul_kernel(DType weight_type) { return matmul_kernel(weight_type, best_kernel_level()); }
+const MatmulKernel& matmul_kernel(DType weight_type) {
+    return matmul_kernel(weight_type, best_kernel_level());
+}
 
 }  // namespace loom

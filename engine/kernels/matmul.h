@@ -21,11 +21,11 @@ namespace loom {
 struct MatmulProblem {
     const std::byte* weights = nullptr;  // row r at weights + r * weight_row_bytes
     size_t weight_row_bytes = 0;
-    const std::byte* inputs = nullptr;   // input t at inputs + t * input_row_bytes, in the kernel's input type
+    const std::byte* inputs = nullptr;  // input t at inputs + t * input_row_bytes, in the kernel's input type
     size_t input_row_bytes = 0;
-    int64_t n = 0;                       // number of inputs (tokens)
-    int64_t k = 0;                       // elements per row
-    float* outputs = nullptr;            // y[t, r] at outputs[t * output_stride + r]
+    int64_t n = 0;             // number of inputs (tokens)
+    int64_t k = 0;             // elements per row
+    float* outputs = nullptr;  // y[t, r] at outputs[t * output_stride + r]
     int64_t output_stride = 0;
 };
 
@@ -38,7 +38,7 @@ struct MatmulKernel {
     DType input_type;              // F32, or Q8_0 / Q8_K for quantized weights
     ConvertInputFn convert_input;  // null when input_type is F32
     MatmulRowsFn rows;
-    int64_t row_multiple;          // ranges handed to `rows` should be multiples of this (except the last)
+    int64_t row_multiple;  // ranges handed to `rows` should be multiples of this (except the last)
     KernelLevel level;
 };
 

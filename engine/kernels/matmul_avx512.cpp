@@ -48,33 +48,41 @@ template <class Load, int Rows, int Inputs>
 void tile(const MatmulProblem& p, int64_t r0, int64_t t0) {
     const std::byte* w[Rows];
     const float* x[Inputs];
-    for (int r = 0; r < Rows; ++r) w[r] = p.weights + (r0 + r) * p.weight_row_bytes;
-    for (int t = 0; t < Inputs; ++t) x[t] = reinterpret_cast<const float*>(p.inputs + (t0 + t) * p.input_row_bytes);
+    for (int r = 0; r < Rows; ++r)
+        w[r] = p.weights + (r0 + r) * p.weight_row_bytes;
+    for (int t = 0; t < Inputs; ++t)
+        x[t] = reinterpret_cast<const float*>(p.inputs + (t0 + t) * p.input_row_bytes);
 
     __m512 acc[Rows][Inputs];
     for (int r = 0; r < Rows; ++r)
-        for (int t = 0; t < Inputs; ++t) acc[r][t] = _mm512_setzero_ps();
+        for (int t = 0; t < Inputs; ++t)
+            acc[r][t] = _mm512_setzero_ps();
 
     int64_t i = 0;
     for (; i + 16 <= p.k; i += 16) {
         __m512 xv[Inputs];
-        for (int t = 0; t < Inputs; ++t) xv[t] = _mm512_loadu_ps(x[t] + i);
+        for (int t = 0; t < Inputs; ++t)
+            xv[t] = _mm512_loadu_ps(x[t] + i);
         for (int r = 0; r < Rows; ++r) {
             __m512 wv = Load::load(w[r], i);
-            for (int t = 0; t < Inputs; ++t) acc[r][t] = _mm512_fmadd_ps(wv, xv[t], acc[r][t]);
+            for (int t = 0; t < Inputs; ++t)
+                acc[r][t] = _mm512_fmadd_ps(wv, xv[t], acc[r][t]);
         }
     }
     if (i < p.k) {
         __mmask16 mask = avx512::first_lanes(p.k - i);
         __m512 xv[Inputs];
-        for (int t = 0; t < Inputs; ++t) xv[t] = _mm512_maskz_loadu_ps(mask, x[t] + i);
+        for (int t = 0; t < Inputs; ++t)
+            xv[t] = _mm512_maskz_loadu_ps(mask, x[t] + i);
         for (int r = 0; r < Rows; ++r) {
             __m512 wv = Load::load_tail(w[r], i, mask);
-            for (int t = 0; t < Inputs; ++t) acc[r][t] = _mm512_fmadd_ps(wv, xv[t], acc[r][t]);
+            for (int t = 0; t < Inputs; ++t)
+                acc[r][t] = _mm512_fmadd_ps(wv, xv[t], acc[r][t]);
         }
     }
     for (int t = 0; t < Inputs; ++t)
-        for (int r = 0; r < Rows; ++r) p.outputs[(t0 + t) * p.output_stride + r0 + r] = avx512::reduce_add(acc[r][t]);
+        for (int r = 0; r < Rows; ++r)
+            p.outputs[(t0 + t) * p.output_stride + r0 + r] = avx512::reduce_add(acc[r][t]);
 }
 
 template <class Load>
@@ -82,13 +90,17 @@ void rows(const MatmulProblem& p, int64_t row_begin, int64_t row_end) {
     int64_t r = row_begin;
     for (; r + 4 <= row_end; r += 4) {
         int64_t t = 0;
-        for (; t + 4 <= p.n; t += 4) tile<Load, 4, 4>(p, r, t);
-        for (; t < p.n; ++t) tile<Load, 4, 1>(p, r, t);
+        for (; t + 4 <= p.n; t += 4)
+            tile<Load, 4, 4>(p, r, t);
+        for (; t < p.n; ++t)
+            tile<Load, 4, 1>(p, r, t);
     }
     for (; r < row_end; ++r) {
         int64_t t = 0;
-        for (; t + 4 <= p.n; t += 4) tile<Load, 1, 4>(p, r, t);
-        for (; t < p.n; ++t) tile<Load, 1, 1>(p, r, t);
+        for (; t + 4 <= p.n; t += 4)
+            tile<Load, 1, 4>(p, r, t);
+        for (; t < p.n; ++t)
+            tile<Load, 1, 1>(p, r, t);
     }
 }
 
@@ -100,10 +112,14 @@ const MatmulKernel kBF16{DType::BF16, DType::F32, nullptr, rows<LoadBF16>, 4, Ke
 
 const MatmulKernel* avx512_matmul_kernel(DType weight_type) {
     switch (weight_type) {
-        case DType::F32: return &kF32;
-        case DType::F16: return &kF16;
-        case DType::BF16: return &kBF16;
-        default: return nullptr;
+        case DType::F32:
+            return &kF32;
+        case DType::F16:
+            return &kF16;
+        case DType::BF16:
+            return &kBF16;
+        default:
+            return nullptr;
     }
 }
 

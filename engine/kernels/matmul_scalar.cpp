@@ -16,7 +16,8 @@ void float_weight_rows(const MatmulProblem& p, int64_t row_begin, int64_t row_en
         for (int64_t t = 0; t < p.n; ++t) {
             const float* x = reinterpret_cast<const float*>(p.inputs + t * p.input_row_bytes);
             float sum = 0.0f;
-            for (int64_t i = 0; i < p.k; ++i) sum += weight_row[static_cast<size_t>(i)] * x[i];
+            for (int64_t i = 0; i < p.k; ++i)
+                sum += weight_row[static_cast<size_t>(i)] * x[i];
             p.outputs[t * p.output_stride + r] = sum;
         }
     }
@@ -35,10 +36,14 @@ const MatmulKernel kBF16{DType::BF16, DType::F32, nullptr, rows<DType::BF16>, 1,
 
 const MatmulKernel* scalar_matmul_kernel(DType weight_type) {
     switch (weight_type) {
-        case DType::F32: return &kF32;
-        case DType::F16: return &kF16;
-        case DType::BF16: return &kBF16;
-        default: return nullptr;
+        case DType::F32:
+            return &kF32;
+        case DType::F16:
+            return &kF16;
+        case DType::BF16:
+            return &kBF16;
+        default:
+            return nullptr;
     }
 }
 

@@ -7,17 +7,22 @@ namespace loom {
 
 void rms_norm_row(const float* x, const float* weight, int64_t n, float eps, float* out) {
     double sum_squares = 0.0;
-    for (int64_t i = 0; i < n; ++i) sum_squares += static_cast<double>(x[i]) * x[i];
+    for (int64_t i = 0; i < n; ++i)
+        sum_squares += static_cast<double>(x[i]) * x[i];
     float scale = static_cast<float>(1.0 / std::sqrt(sum_squares / static_cast<double>(n) + eps));
-    for (int64_t i = 0; i < n; ++i) out[i] = x[i] * scale * weight[i];
+    for (int64_t i = 0; i < n; ++i)
+        out[i] = x[i] * scale * weight[i];
 }
 
-void layer_norm_row(const float* x, const float* weight, const float* bias, int64_t n, float eps, float* out) {
+void layer_norm_row(const float* x, const float* weight, const float* bias, int64_t n, float eps,
+                    float* out) {
     double sum = 0.0;
-    for (int64_t i = 0; i < n; ++i) sum += x[i];
+    for (int64_t i = 0; i < n; ++i)
+        sum += x[i];
     double mean = sum / static_cast<double>(n);
     double sum_squares = 0.0;
-    for (int64_t i = 0; i < n; ++i) sum_squares += (x[i] - mean) * (x[i] - mean);
+    for (int64_t i = 0; i < n; ++i)
+        sum_squares += (x[i] - mean) * (x[i] - mean);
     double inv_std = 1.0 / std::sqrt(sum_squares / static_cast<double>(n) + eps);
     for (int64_t i = 0; i < n; ++i) {
         float normed = static_cast<float>((x[i] - mean) * inv_std);
@@ -34,11 +39,13 @@ void softmax_row(float* x, int64_t n) {
         sum += x[i];
     }
     float inv = static_cast<float>(1.0 / sum);
-    for (int64_t i = 0; i < n; ++i) x[i] *= inv;
+    for (int64_t i = 0; i < n; ++i)
+        x[i] *= inv;
 }
 
 void swiglu_row(const float* gate, const float* up, int64_t n, float* out) {
-    for (int64_t i = 0; i < n; ++i) out[i] = gate[i] / (1.0f + std::exp(-gate[i])) * up[i];
+    for (int64_t i = 0; i < n; ++i)
+        out[i] = gate[i] / (1.0f + std::exp(-gate[i])) * up[i];
 }
 
 void rope_head(float* head, const RopeRow& rope, int64_t position) {

@@ -16,6 +16,8 @@ inline float reduce_add(__m512 v) {
 }
 
 // A mask of the first `n` lanes, 0 <= n <= 16.
-inline __mmask16 first_lanes(int64_t n) { return static_cast<__mmask16>((1u << n) - 1); }
+inline __mmask16 first_lanes(int64_t n) {
+    return static_cast<__mmask16>((1u << n) - 1);
+}
 
 }  // namespace loom::avx512

@@ -6,12 +6,14 @@ namespace {
 
 float dot_scalar(const float* a, const float* b, int64_t n) {
     float sum = 0.0f;
-    for (int64_t i = 0; i < n; ++i) sum += a[i] * b[i];
+    for (int64_t i = 0; i < n; ++i)
+        sum += a[i] * b[i];
     return sum;
 }
 
 void axpy_scalar(float a, const float* x, float* y, int64_t n) {
-    for (int64_t i = 0; i < n; ++i) y[i] += a * x[i];
+    for (int64_t i = 0; i < n; ++i)
+        y[i] += a * x[i];
 }
 
 const VectorKernels kScalar{dot_scalar, axpy_scalar, KernelLevel::Scalar};

@@ -30,7 +30,8 @@ const Architecture* find_architecture_by_gguf_name(std::string_view name) {
 std::string supported_architectures_text() {
     std::string text;
     for (const Architecture* arch : architectures()) {
-        for (std::string_view type : arch->hf_model_types) text += (text.empty() ? "" : ", ") + std::string(type);
+        for (std::string_view type : arch->hf_model_types)
+            text += (text.empty() ? "" : ", ") + std::string(type);
     }
     return text;
 }

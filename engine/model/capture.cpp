@@ -8,8 +8,8 @@ namespace loom {
 
 std::string_view tap_name(Tap tap) {
     static constexpr std::array<std::string_view, static_cast<size_t>(Tap::Count)> kNames = {
-        "residual", "attn_norm", "q",       "k",      "v",          "attn_probs", "attn_out", "attn_proj",
-        "ffn_norm", "ffn_gate",  "ffn_up",  "ffn_act", "ffn_out",   "final_norm", "logits"};
+        "residual", "attn_norm", "q",      "k",       "v",       "attn_probs", "attn_out", "attn_proj",
+        "ffn_norm", "ffn_gate",  "ffn_up", "ffn_act", "ffn_out", "final_norm", "logits"};
     return kNames[static_cast<size_t>(tap)];
 }
 

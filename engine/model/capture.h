@@ -13,21 +13,21 @@
 namespace loom {
 
 enum class Tap : uint8_t {
-    Residual,    // hidden state: layer 0 = after the embedding, layer l+1 = after decoder layer l
-    AttnNorm,    // input of attention, after its norm          [n, hidden]
-    Q,           // queries after RoPE                          [n, heads * head_dim]
-    K,           // keys after RoPE                             [n, kv_heads * head_dim]
-    V,           // values                                      [n, kv_heads * head_dim]
-    AttnProbs,   // attention probabilities                     [heads * n, pos0 + n]
-    AttnOut,     // attention output before its projection      [n, heads * head_dim]
-    AttnProj,    // after the output projection                 [n, hidden]
-    FfnNorm,     // input of the feed-forward block, normed     [n, hidden]
-    FfnGate,     //                                             [n, ffn]
-    FfnUp,       //                                             [n, ffn]
-    FfnAct,      // silu(gate) * up                             [n, ffn]
-    FfnOut,      // after the down projection                   [n, hidden]
-    FinalNorm,   // output of the final norm (layer -1)         [n, hidden]
-    Logits,      // every position's logits (layer -1)          [n, vocab]
+    Residual,   // hidden state: layer 0 = after the embedding, layer l+1 = after decoder layer l
+    AttnNorm,   // input of attention, after its norm          [n, hidden]
+    Q,          // queries after RoPE                          [n, heads * head_dim]
+    K,          // keys after RoPE                             [n, kv_heads * head_dim]
+    V,          // values                                      [n, kv_heads * head_dim]
+    AttnProbs,  // attention probabilities                     [heads * n, pos0 + n]
+    AttnOut,    // attention output before its projection      [n, heads * head_dim]
+    AttnProj,   // after the output projection                 [n, hidden]
+    FfnNorm,    // input of the feed-forward block, normed     [n, hidden]
+    FfnGate,    //                                             [n, ffn]
+    FfnUp,      //                                             [n, ffn]
+    FfnAct,     // silu(gate) * up                             [n, ffn]
+    FfnOut,     // after the down projection                   [n, hidden]
+    FinalNorm,  // output of the final norm (layer -1)         [n, hidden]
+    Logits,     // every position's logits (layer -1)          [n, vocab]
     Count
 };
 
@@ -50,7 +50,7 @@ struct CapturePlan {
     LayerSelection hidden_states;  // Tap::Residual: count = layers + 1
     LayerSelection attention;      // Tap::AttnProbs: count = layers
     bool final_norm = false;
-    bool logits = false;           // logits of every position, not only of the last
+    bool logits = false;                               // logits of every position, not only of the last
     std::vector<std::pair<Tap, LayerSelection>> more;  // any other per-layer tap
 
     bool empty() const {
@@ -61,10 +61,10 @@ struct CapturePlan {
 // One captured tensor, valid only during the sink call.
 struct Captured {
     Tap tap;
-    int layer;      // -1 for FinalNorm and Logits
-    int64_t pos0;   // position of the first token
+    int layer;     // -1 for FinalNorm and Logits
+    int64_t pos0;  // position of the first token
     int64_t tokens;
-    int64_t rows;   // tokens, or heads * tokens for AttnProbs (head-major)
+    int64_t rows;  // tokens, or heads * tokens for AttnProbs (head-major)
     int64_t cols;
     std::span<const float> values;  // rows * cols
 };

@@ -11,7 +11,8 @@ CaptureHook::CaptureHook(const CapturePlan& plan, CaptureSink sink, int layers)
     auto select = [&](Tap tap, const LayerSelection& selection, int count) {
         std::vector<bool> chosen = selection.resolve(count, tap_name(tap));
         for (int l = 0; l < count; ++l)
-            if (chosen[static_cast<size_t>(l)]) masks_[static_cast<size_t>(l) + 1] |= 1u << static_cast<unsigned>(tap);
+            if (chosen[static_cast<size_t>(l)])
+                masks_[static_cast<size_t>(l) + 1] |= 1u << static_cast<unsigned>(tap);
     };
     select(Tap::Residual, plan.hidden_states, layers + 1);
     select(Tap::AttnProbs, plan.attention, layers);
@@ -31,7 +32,8 @@ void CaptureHook::deliver(Backend& backend, Tap tap, int layer, const Tensor& te
     sink_(Captured{tap, layer, pos0, tokens, tensor.rows, tensor.cols, buffer_});
 }
 
-Activations::Activations(Backend& backend, const ModelConfig& c, int64_t max_tokens) : max_tokens(max_tokens) {
+Activations::Activations(Backend& backend, const ModelConfig& c, int64_t max_tokens)
+    : max_tokens(max_tokens) {
     auto make = [&](int64_t cols) { return backend.allocate(DType::F32, max_tokens, cols); };
     x = make(c.hidden_size);
     normed = make(c.hidden_size);
@@ -47,12 +49,21 @@ Activations::Activations(Backend& backend, const ModelConfig& c, int64_t max_tok
     logits = backend.allocate(DType::F32, 1, c.vocab_size);
 }
 
-ForwardPass::ForwardPass(Backend& backend, const ModelConfig& config, const ModelWeights& weights, KvCache& cache,
-                         Activations& activations, const ForwardInput& input, CaptureHook* capture)
-    : backend_(backend), config_(config), weights_(weights), cache_(cache), act_(activations),
-      tokens_(input.tokens), pos0_(input.pos0), n_(static_cast<int64_t>(input.tokens.size())), capture_(capture),
+ForwardPass::ForwardPass(Backend& backend, const ModelConfig& config, const ModelWeights& weights,
+                         KvCache& cache, Activations& activations, const ForwardInput& input,
+                         CaptureHook* capture)
+    : backend_(backend),
+      config_(config),
+      weights_(weights),
+      cache_(cache),
+      act_(activations),
+      tokens_(input.tokens),
+      pos0_(input.pos0),
+      n_(static_cast<int64_t>(input.tokens.size())),
+      capture_(capture),
       want_logits_(input.logits) {
-    if (n_ == 0 || n_ > act_.max_tokens) fail("forward pass: ", n_, " tokens do not fit a batch of ", act_.max_tokens);
+    if (n_ == 0 || n_ > act_.max_tokens)
+        fail("forward pass: ", n_, " tokens do not fit a batch of ", act_.max_tokens);
     if (pos0_ + n_ > cache_.capacity)
         fail("the conversation is longer than the context (", cache_.capacity, " tokens): start a new one");
 }
@@ -82,7 +93,8 @@ Tensor ForwardPass::self_attention(const Tensor& normed, const LayerWeights& w, 
     if (!w.bk.empty()) backend_.add_bias(k, w.bk);
     if (!w.bv.empty()) backend_.add_bias(v, w.bv);
 
-    RopeOptions rope{config_.heads, config_.head_dim, config_.rotary_dims, config_.rope_interleaved,
+    RopeOptions rope{config_.heads,          config_.head_dim,
+                     config_.rotary_dims,    config_.rope_interleaved,
                      weights_.rope_inv_freq, pos0_};
     backend_.rope(q, rope);
     rope.heads = config_.kv_heads;
@@ -126,7 +138,8 @@ Tensor ForwardPass::self_attention(const Tensor& normed, const LayerWeights& w, 
 }
 
 Tensor ForwardPass::gated_ffn(const Tensor& normed, const LayerWeights& w, int layer) {
-    Tensor gate = act_.gate.rows_slice(0, n_), up = act_.up.rows_slice(0, n_), act = act_.act.rows_slice(0, n_);
+    Tensor gate = act_.gate.rows_slice(0, n_), up = act_.up.rows_slice(0, n_),
+           act = act_.act.rows_slice(0, n_);
     backend_.matmul(normed, w.w_gate, gate);
     backend_.matmul(normed, w.w_up, up);
     tap(Tap::FfnGate, layer, gate);

@@ -19,7 +19,7 @@ namespace loom {
 
 // A CapturePlan resolved against a model's layer count, with the sink that receives captured tensors.
 class CaptureHook {
-public:
+  public:
     CaptureHook(const CapturePlan& plan, CaptureSink sink, int layers);
 
     bool wants(Tap tap, int layer) const {
@@ -28,7 +28,7 @@ public:
     bool wants_all_rows_of_head() const { return wants(Tap::Logits, -1) || wants(Tap::FinalNorm, -1); }
     void deliver(Backend& backend, Tap tap, int layer, const Tensor& tensor, int64_t pos0, int64_t tokens);
 
-private:
+  private:
     std::vector<uint32_t> masks_;  // per layer + 1 (index 0 is "layer -1": final norm, logits)
     CaptureSink sink_;
     std::vector<float> buffer_;
@@ -61,7 +61,7 @@ struct ForwardInput {
 };
 
 class ForwardPass {
-public:
+  public:
     ForwardPass(Backend& backend, const ModelConfig& config, const ModelWeights& weights, KvCache& cache,
                 Activations& activations, const ForwardInput& input, CaptureHook* capture);
 
@@ -84,10 +84,11 @@ public:
 
     // The capture hook.
     void tap(Tap tap, int layer, const Tensor& tensor) {
-        if (capture_ && capture_->wants(tap, layer)) capture_->deliver(backend_, tap, layer, tensor, pos0_, n_);
+        if (capture_ && capture_->wants(tap, layer))
+            capture_->deliver(backend_, tap, layer, tensor, pos0_, n_);
     }
 
-private:
+  private:
     Backend& backend_;
     const ModelConfig& config_;
     const ModelWeights& weights_;

@@ -16,9 +16,9 @@ struct KvCache {
         }
     }
 
-    int64_t capacity;           // positions it can hold
-    std::vector<Tensor> keys;   // per layer [capacity, kv_heads * head_dim], row = position
-    std::vector<Tensor> values; // per layer [capacity, kv_heads * head_dim]
+    int64_t capacity;            // positions it can hold
+    std::vector<Tensor> keys;    // per layer [capacity, kv_heads * head_dim], row = position
+    std::vector<Tensor> values;  // per layer [capacity, kv_heads * head_dim]
 };
 
 }  // namespace loom

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "backend/backend.h"
+#include "formats/tensor_set.h"
 #include "model/architecture.h"
 #include "model/model_config.h"
 #include "model/weights.h"
@@ -17,7 +18,8 @@
 namespace loom {
 
 struct LoadOptions {
-    std::string model;  // a model folder, a .gguf file, a Hugging Face snapshot, or "org/name" in the HF cache
+    std::string
+        model;  // a model folder, a .gguf file, a Hugging Face snapshot, or "org/name" in the HF cache
     // The backend to run on; null means a CPU backend with `threads` threads (0: one per core).
     std::shared_ptr<Backend> backend;
     int threads = 0;
@@ -27,7 +29,7 @@ struct LoadOptions {
 };
 
 class Model {
-public:
+  public:
     // Throws Error saying what is missing or unsupported; Cancelled if the progress callback stopped it.
     static std::shared_ptr<Model> load(const LoadOptions& options);
 
@@ -45,8 +47,11 @@ public:
     // Bytes of weights a decode step reads (every matrix once).
     uint64_t weight_bytes() const { return weight_bytes_; }
 
-private:
+  private:
     Model() = default;
+    struct Files;
+    static Files read_hf_folder(const std::filesystem::path& path);
+    static Files read_gguf_file(const std::filesystem::path& path);
 
     std::filesystem::path path_;
     const Architecture* architecture_ = nullptr;

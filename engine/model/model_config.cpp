@@ -22,8 +22,10 @@ void ModelConfig::validate() const {
     if (heads % kv_heads != 0)
         fail("model config: ", heads, " attention heads cannot share ", kv_heads, " key/value heads evenly");
     if (rotary_dims <= 0 || rotary_dims > head_dim || rotary_dims % 2 != 0)
-        fail("model config: rotary dimensions (", rotary_dims, ") must be even and at most head_dim (", head_dim, ")");
-    if (!(norm_eps > 0.0f) || !(rope_theta > 0.0)) fail("model config: norm epsilon and rope theta must be positive");
+        fail("model config: rotary dimensions (", rotary_dims, ") must be even and at most head_dim (",
+             head_dim, ")");
+    if (!(norm_eps > 0.0f) || !(rope_theta > 0.0))
+        fail("model config: norm epsilon and rope theta must be positive");
     if (layers > 1024 || heads > 4096 || hidden_size > (1 << 20) || vocab_size > (1 << 24))
         fail("model config: sizes are implausibly large");
 }
@@ -37,8 +39,8 @@ std::vector<float> rope_inv_freq(const ModelConfig& config) {
         if (scaling.kind == RopeScaling::Kind::Linear) {
             freq /= scaling.factor;
         } else if (scaling.kind == RopeScaling::Kind::Llama3) {
-            // As Meta's and Hugging Face's Llama 3.1 code: long wavelengths are slowed by `factor`, short ones
-            // kept, the band between interpolated smoothly.
+            // As Meta's and Hugging Face's Llama 3.1 code: long wavelengths are slowed by `factor`, short
+            // ones kept, the band between interpolated smoothly.
             double wavelength = 2.0 * std::numbers::pi / freq;
             double low_freq_wavelength = double(scaling.original_context) / scaling.low_freq_factor;
             double high_freq_wavelength = double(scaling.original_context) / scaling.high_freq_factor;

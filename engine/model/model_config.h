@@ -36,7 +36,7 @@ struct ModelConfig {
     float norm_eps = 1e-5f;
 
     double rope_theta = 10000.0;
-    int rotary_dims = 0;  // leading dims of each head that rotate; = head_dim unless partial
+    int rotary_dims = 0;            // leading dims of each head that rotate; = head_dim unless partial
     bool rope_interleaved = false;  // GGUF llama q/k use interleaved pairs, Hugging Face rotate-half
     RopeScaling rope_scaling;
 

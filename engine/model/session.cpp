@@ -12,7 +12,8 @@ int64_t context_for(const Model& model, const SessionOptions& options) {
     int64_t context = options.context_length > 0 ? options.context_length
                                                  : std::min<int64_t>(model.config().context_length, 4096);
     if (context > model.config().context_length)
-        fail("a context of ", context, " tokens is longer than this model supports (", model.config().context_length, ")");
+        fail("a context of ", context, " tokens is longer than this model supports (",
+             model.config().context_length, ")");
     return context;
 }
 
@@ -30,7 +31,8 @@ std::span<const float> Session::evaluate(std::span<const int32_t> tokens, const 
     int64_t position = static_cast<int64_t>(tokens_.size());
     if (position + static_cast<int64_t>(tokens.size()) > cache_.capacity)
         fail("the conversation (", position + static_cast<int64_t>(tokens.size()),
-             " tokens) does not fit the context of ", cache_.capacity, " tokens: start a new one or shorten it");
+             " tokens) does not fit the context of ", cache_.capacity,
+             " tokens: start a new one or shorten it");
     for (int32_t id : tokens)
         if (id < 0 || id >= config.vocab_size)
             fail("token id ", id, " is outside the vocabulary of ", config.vocab_size, " tokens");
@@ -43,7 +45,8 @@ std::span<const float> Session::evaluate(std::span<const int32_t> tokens, const 
         size_t count = std::min(tokens.size() - start, static_cast<size_t>(activations_.max_tokens));
         bool last_chunk = start + count == tokens.size();
         ForwardInput input{tokens.subspan(start, count), position, last_chunk};
-        ForwardPass pass(backend, config, model_->weights(), cache_, activations_, input, hook ? &*hook : nullptr);
+        ForwardPass pass(backend, config, model_->weights(), cache_, activations_, input,
+                         hook ? &*hook : nullptr);
         model_->architecture().forward(pass);
         if (last_chunk) {
             if (pass.logits().empty()) fail("the ", config.architecture, " forward pass produced no logits");

@@ -22,7 +22,7 @@ struct SessionOptions {
 };
 
 class Session {
-public:
+  public:
     explicit Session(std::shared_ptr<const Model> model, const SessionOptions& options = {});
 
     // Runs `tokens` through the model after the ones already seen and returns the logits of the last one
@@ -38,7 +38,7 @@ public:
     const Model& model() const { return *model_; }
     std::span<const float> last_logits() const { return logits_; }
 
-private:
+  private:
     std::shared_ptr<const Model> model_;
     KvCache cache_;
     Activations activations_;

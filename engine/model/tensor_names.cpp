@@ -4,7 +4,8 @@ namespace loom {
 
 std::string TensorNames::name(Scheme scheme, WeightId id, int layer) const {
     std::string pattern(scheme == Scheme::HuggingFace ? hf[size_t(id)] : gguf[size_t(id)]);
-    if (size_t at = pattern.find("{L}"); at != std::string::npos) pattern.replace(at, 3, std::to_string(layer));
+    if (size_t at = pattern.find("{L}"); at != std::string::npos)
+        pattern.replace(at, 3, std::to_string(layer));
     return pattern;
 }
 

@@ -11,15 +11,19 @@ namespace {
 
 std::string shape_text(const std::vector<int64_t>& shape) {
     std::string s = "[";
-    for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+    for (size_t i = 0; i < shape.size(); ++i)
+        s += (i ? ", " : "") + std::to_string(shape[i]);
     return s + "]";
 }
 
 class WeightLoader {
-public:
+  public:
     WeightLoader(const TensorSet& tensors, const TensorNames& names, Backend& backend,
                  const WeightLoadOptions& options)
-        : tensors_(tensors), names_(names), backend_(backend), options_(options),
+        : tensors_(tensors),
+          names_(names),
+          backend_(backend),
+          options_(options),
           files_(std::make_shared<std::vector<std::shared_ptr<const MappedFile>>>(tensors.files())) {
         scheme_ = detect_scheme();
         total_bytes_ = static_cast<double>(tensors.total_bytes());
@@ -36,7 +40,8 @@ public:
         if (!row_fits_blocks(target, cols))
             fail("cannot store '", stored.name, "' as ", dtype_name(target), ": its rows of ", cols,
                  " values are not a whole number of ", dtype_info(target).block_elements, "-value blocks");
-        auto converted = std::make_shared<std::vector<std::byte>>(static_cast<size_t>(rows) * row_bytes(target, cols));
+        auto converted =
+            std::make_shared<std::vector<std::byte>>(static_cast<size_t>(rows) * row_bytes(target, cols));
         std::vector<float> row(static_cast<size_t>(cols));
         size_t stored_row = row_bytes(stored.dtype, cols), target_row = row_bytes(target, cols);
         for (int64_t r = 0; r < rows; ++r) {
@@ -60,7 +65,7 @@ public:
         return has(id, layer) ? vector(id, layer, n) : Tensor{};
     }
 
-private:
+  private:
     TensorNames::Scheme detect_scheme() const {
         for (auto scheme : {TensorNames::Scheme::HuggingFace, TensorNames::Scheme::Gguf})
             if (tensors_.find(names_.name(scheme, WeightId::TokenEmbedding))) return scheme;
@@ -78,7 +83,8 @@ private:
         if (const StoredTensor* t = find(id, layer)) return *t;
         std::string name = names_.name(scheme_, id, layer);
         if (const std::string* type = tensors_.skipped_type(name))
-            fail("tensor '", name, "' is stored as ", *type, ", which Loom cannot compute with (F32, F16, BF16 or GGUF "
+            fail("tensor '", name, "' is stored as ", *type,
+                 ", which Loom cannot compute with (F32, F16, BF16 or GGUF "
                  "quantized types)");
         fail("the model files lack the tensor '", names_.name(scheme_, id, layer),
              "': the download may be incomplete, or the files are not of the architecture config.json names");
@@ -89,8 +95,8 @@ private:
         // A vector may be stored as [n] or [1, n].
         if (expected.size() == 1 && shape.size() == 2 && shape[0] == 1) shape.erase(shape.begin());
         if (shape != expected)
-            fail("tensor '", stored.name, "' has shape ", shape_text(stored.shape), " but the model's config needs ",
-                 shape_text(expected));
+            fail("tensor '", stored.name, "' has shape ", shape_text(stored.shape),
+                 " but the model's config needs ", shape_text(expected));
     }
 
     Tensor upload_in_place(const StoredTensor& stored, int64_t rows, int64_t cols) {
@@ -161,15 +167,18 @@ ModelWeights load_weights(const TensorSet& tensors, const ModelConfig& config, c
     else if (config.tied_embeddings)
         w.output = w.token_embedding;
     else
-        fail("the model has no output matrix ('lm_head.weight' / 'output.weight') and its config does not tie it "
-             "to the token embedding");
+        fail(
+            "the model has no output matrix ('lm_head.weight' / 'output.weight') and its config does not tie "
+            "it "
+            "to the token embedding");
 
     std::vector<float> inv_freq = rope_inv_freq(config);
     if (load.has(RopeFreqs)) {
         Tensor divisors_tensor = load.vector(RopeFreqs, 0, static_cast<int64_t>(inv_freq.size()));
         std::vector<float> divisors(inv_freq.size());
         backend.read(divisors_tensor, divisors);
-        for (size_t i = 0; i < inv_freq.size(); ++i) inv_freq[i] /= divisors[i];
+        for (size_t i = 0; i < inv_freq.size(); ++i)
+            inv_freq[i] /= divisors[i];
     }
     w.rope_inv_freq = backend.allocate(DType::F32, 1, static_cast<int64_t>(inv_freq.size()));
     backend.write(w.rope_inv_freq, inv_freq);

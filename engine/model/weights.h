@@ -45,7 +45,7 @@ struct WeightLoadOptions {
 
 // Thrown when a progress callback asks to stop.
 class Cancelled : public std::runtime_error {
-public:
+  public:
     Cancelled() : std::runtime_error("cancelled") {}
 };
 

@@ -18,21 +18,26 @@ uint64_t splitmix64(uint64_t& x) {
     return z ^ (z >> 31);
 }
 
-uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+uint64_t rotl(uint64_t x, int k) {
+    return (x << k) | (x >> (64 - k));
+}
 
 // log(sum(exp(logits))), computed stably.
 double log_sum_exp(std::span<const float> logits) {
     float max = -std::numeric_limits<float>::infinity();
-    for (float v : logits) max = std::max(max, v);
+    for (float v : logits)
+        max = std::max(max, v);
     double sum = 0.0;
-    for (float v : logits) sum += std::exp(static_cast<double>(v) - max);
+    for (float v : logits)
+        sum += std::exp(static_cast<double>(v) - max);
     return max + std::log(sum);
 }
 
 }  // namespace
 
 void SamplingOptions::validate() const {
-    if (!(temperature >= 0.0f) || temperature > 100.0f) fail("temperature must be between 0 and 100 (got ", temperature, ")");
+    if (!(temperature >= 0.0f) || temperature > 100.0f)
+        fail("temperature must be between 0 and 100 (got ", temperature, ")");
     if (top_k < 0) fail("top-k must be 0 (off) or positive (got ", top_k, ")");
     if (!(top_p > 0.0f && top_p <= 1.0f)) fail("top-p must be above 0 and at most 1 (got ", top_p, ")");
     if (!(min_p >= 0.0f && min_p <= 1.0f)) fail("min-p must be between 0 and 1 (got ", min_p, ")");
@@ -51,7 +56,8 @@ SamplingOptions SamplingOptions::greedy() {
 Sampler::Sampler(const SamplingOptions& options) : options_(options) {
     options_.validate();
     uint64_t seed = options.seed;
-    for (uint64_t& s : state_) s = splitmix64(seed);
+    for (uint64_t& s : state_)
+        s = splitmix64(seed);
 }
 
 // xoshiro256**: small, fast, and the same sequence on every platform (std distributions are not).
@@ -67,7 +73,9 @@ uint64_t Sampler::next_random() {
     return result;
 }
 
-double Sampler::uniform() { return static_cast<double>(next_random() >> 11) * 0x1.0p-53; }
+double Sampler::uniform() {
+    return static_cast<double>(next_random() >> 11) * 0x1.0p-53;
+}
 
 int32_t Sampler::sample(std::span<const float> logits, std::span<const int32_t> recent) {
     if (logits.empty()) fail("cannot sample from an empty vocabulary");
@@ -102,8 +110,10 @@ int32_t Sampler::sample(std::span<const float> logits, std::span<const int32_t> 
     order_.resize(static_cast<size_t>(vocab));
     std::iota(order_.begin(), order_.end(), 0);
     size_t keep = order_.size();
-    if (options_.top_k > 0 && static_cast<size_t>(options_.top_k) < keep) keep = static_cast<size_t>(options_.top_k);
-    std::partial_sort(order_.begin(), order_.begin() + static_cast<std::ptrdiff_t>(keep), order_.end(), more_likely);
+    if (options_.top_k > 0 && static_cast<size_t>(options_.top_k) < keep)
+        keep = static_cast<size_t>(options_.top_k);
+    std::partial_sort(order_.begin(), order_.begin() + static_cast<std::ptrdiff_t>(keep), order_.end(),
+                      more_likely);
     order_.resize(keep);
 
     // Probabilities of the kept tokens at this temperature.
@@ -114,7 +124,8 @@ int32_t Sampler::sample(std::span<const float> logits, std::span<const int32_t> 
         probs[i] = std::exp((work_[static_cast<size_t>(order_[i])] - max) / options_.temperature);
         total += probs[i];
     }
-    for (double& p : probs) p /= total;
+    for (double& p : probs)
+        p /= total;
 
     if (options_.top_p < 1.0f) {
         double mass = 0.0;
@@ -131,12 +142,14 @@ int32_t Sampler::sample(std::span<const float> logits, std::span<const int32_t> 
     if (options_.min_p > 0.0f) {
         double threshold = options_.min_p * probs[0];
         size_t cut = 1;
-        while (cut < keep && probs[cut] >= threshold) ++cut;
+        while (cut < keep && probs[cut] >= threshold)
+            ++cut;
         keep = cut;
     }
 
     double kept_mass = 0.0;
-    for (size_t i = 0; i < keep; ++i) kept_mass += probs[i];
+    for (size_t i = 0; i < keep; ++i)
+        kept_mass += probs[i];
     double draw = uniform() * kept_mass;
     for (size_t i = 0; i < keep; ++i) {
         draw -= probs[i];
@@ -151,10 +164,11 @@ std::vector<TokenProbability> top_logprobs(std::span<const float> logits, int co
     std::vector<int32_t> ids(logits.size());
     std::iota(ids.begin(), ids.end(), 0);
     size_t n = std::min(ids.size(), static_cast<size_t>(count));
-    std::partial_sort(ids.begin(), ids.begin() + static_cast<std::ptrdiff_t>(n), ids.end(), [&](int32_t a, int32_t b) {
-        float va = logits[static_cast<size_t>(a)], vb = logits[static_cast<size_t>(b)];
-        return va > vb || (va == vb && a < b);
-    });
+    std::partial_sort(ids.begin(), ids.begin() + static_cast<std::ptrdiff_t>(n), ids.end(),
+                      [&](int32_t a, int32_t b) {
+                          float va = logits[static_cast<size_t>(a)], vb = logits[static_cast<size_t>(b)];
+                          return va > vb || (va == vb && a < b);
+                      });
     std::vector<TokenProbability> top;
     for (size_t i = 0; i < n; ++i)
         top.push_back({ids[i], static_cast<float>(logits[static_cast<size_t>(ids[i])] - lse)});
@@ -162,7 +176,8 @@ std::vector<TokenProbability> top_logprobs(std::span<const float> logits, int co
 }
 
 float token_logprob(std::span<const float> logits, int32_t id) {
-    if (id < 0 || static_cast<size_t>(id) >= logits.size()) fail("token id ", id, " is outside the vocabulary");
+    if (id < 0 || static_cast<size_t>(id) >= logits.size())
+        fail("token id ", id, " is outside the vocabulary");
     return static_cast<float>(logits[static_cast<size_t>(id)] - log_sum_exp(logits));
 }
 

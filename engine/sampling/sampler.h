@@ -31,7 +31,7 @@ struct TokenProbability {
 };
 
 class Sampler {
-public:
+  public:
     explicit Sampler(const SamplingOptions& options);
 
     // Picks a token. `recent` are the tokens the repetition penalty applies to (the conversation so far).
@@ -39,7 +39,7 @@ public:
 
     const SamplingOptions& options() const { return options_; }
 
-private:
+  private:
     uint64_t next_random();
     double uniform();  // in [0, 1)
 

@@ -26,7 +26,9 @@ constexpr std::array<DTypeInfo, 14> kInfo = {{
 }};
 }  // namespace
 
-const DTypeInfo& dtype_info(DType type) { return kInfo[static_cast<size_t>(type)]; }
+const DTypeInfo& dtype_info(DType type) {
+    return kInfo[static_cast<size_t>(type)];
+}
 
 std::optional<DType> dtype_from_name(std::string_view name) {
     for (size_t i = 0; i < kInfo.size(); ++i) {

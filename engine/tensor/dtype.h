@@ -27,14 +27,16 @@ enum class DType : uint8_t {
 };
 
 struct DTypeInfo {
-    std::string_view name;  // as GGUF tools print it: "F32", "Q4_K"...
+    std::string_view name;   // as GGUF tools print it: "F32", "Q4_K"...
     int64_t block_elements;  // 1 for plain floats
     size_t block_bytes;
     bool quantized;
 };
 
 const DTypeInfo& dtype_info(DType type);
-inline std::string_view dtype_name(DType type) { return dtype_info(type).name; }
+inline std::string_view dtype_name(DType type) {
+    return dtype_info(type).name;
+}
 std::optional<DType> dtype_from_name(std::string_view name);  // case-insensitive: "q8_0", "bf16"
 
 // Bytes of a row of `elements` elements. `elements` must be a multiple of the block size.

@@ -16,7 +16,7 @@ namespace loom {
 
 // Memory owned by a backend. Each backend derives its own kind and refuses storage made by another.
 class TensorStorage {
-public:
+  public:
     explicit TensorStorage(const void* owner) : owner_(owner) {}
     virtual ~TensorStorage() = default;
     TensorStorage(const TensorStorage&) = delete;
@@ -24,7 +24,7 @@ public:
 
     const void* owner() const { return owner_; }
 
-private:
+  private:
     const void* owner_;
 };
 

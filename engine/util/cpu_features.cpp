@@ -41,7 +41,9 @@ CpuFeatures detect() {
     return f;
 }
 #else
-CpuFeatures detect() { return {}; }
+CpuFeatures detect() {
+    return {};
+}
 #endif
 
 CpuFeatures apply_override(CpuFeatures f) {

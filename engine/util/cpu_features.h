@@ -6,7 +6,7 @@
 namespace loom {
 
 struct CpuFeatures {
-    bool avx2 = false;  // with FMA and F16C: the "AVX2" level
+    bool avx2 = false;    // with FMA and F16C: the "AVX2" level
     bool avx512 = false;  // F, BW, VL, DQ: the "AVX-512" level
     bool avx512_vnni = false;
     bool avx512_bf16 = false;

@@ -11,7 +11,7 @@ namespace loom {
 // The one exception type the engine throws for bad input (files, parameters, JSON). Programming errors are
 // assertions, not Errors.
 class Error : public std::runtime_error {
-public:
+  public:
     explicit Error(const std::string& message) : std::runtime_error(message) {}
 };
 

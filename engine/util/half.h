@@ -20,7 +20,9 @@ inline float bits_float(uint32_t u) {
 }
 
 // bfloat16 is the top half of an IEEE float.
-inline float bf16_to_float(uint16_t h) { return bits_float(static_cast<uint32_t>(h) << 16); }
+inline float bf16_to_float(uint16_t h) {
+    return bits_float(static_cast<uint32_t>(h) << 16);
+}
 
 // Round to nearest even, keeping NaNs NaN.
 inline uint16_t float_to_bf16(float f) {
@@ -50,15 +52,15 @@ inline uint16_t float_to_fp16(float f) {
     uint32_t u = float_bits(f);
     uint16_t sign = static_cast<uint16_t>((u >> 16) & 0x8000u);
     uint32_t abs = u & 0x7fffffffu;
-    if (abs > 0x7f800000u) return sign | 0x7e00u;        // NaN
-    if (abs >= 0x477ff000u) return sign | 0x7c00u;       // rounds to >= 65520: infinity
-    if (abs < 0x38800000u) {                              // below the smallest normal half: subnormal or zero
+    if (abs > 0x7f800000u) return sign | 0x7e00u;   // NaN
+    if (abs >= 0x477ff000u) return sign | 0x7c00u;  // rounds to >= 65520: infinity
+    if (abs < 0x38800000u) {                        // below the smallest normal half: subnormal or zero
         // value * 2^24 rounded to an integer, half-to-even, done by adding a magic float.
-        float magnitude = bits_float(abs) + 0.5f;         // 0.5 = 2^-1 puts 2^-24 at the last mantissa bit
+        float magnitude = bits_float(abs) + 0.5f;  // 0.5 = 2^-1 puts 2^-24 at the last mantissa bit
         return sign | static_cast<uint16_t>(float_bits(magnitude) - 0x3f000000u);
     }
     uint32_t mantissa_odd = (abs >> 13) & 1u;
-    abs += 0xc8000fffu + mantissa_odd;                    // rebias exponent (-112 << 23) and round
+    abs += 0xc8000fffu + mantissa_odd;  // rebias exponent (-112 << 23) and round
     return sign | static_cast<uint16_t>(abs >> 13);
 }
 

@@ -8,7 +8,7 @@
 namespace loom {
 
 class MappedFile {
-public:
+  public:
     // Maps `path` read-only. Throws Error with the path and the system's reason if it cannot.
     explicit MappedFile(const std::string& path);
     ~MappedFile();
@@ -19,7 +19,7 @@ public:
     size_t size() const { return size_; }
     const std::string& path() const { return path_; }
 
-private:
+  private:
     std::string path_;
     const std::byte* data_ = nullptr;
     size_t size_ = 0;

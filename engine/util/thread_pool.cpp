@@ -18,14 +18,16 @@ constexpr int kSpinIterations = 20000;
 ThreadPool::ThreadPool(int threads) {
     if (threads < 1) threads = 1;
     workers_.reserve(static_cast<size_t>(threads - 1));
-    for (int i = 1; i < threads; ++i) workers_.emplace_back([this, i] { worker_loop(i); });
+    for (int i = 1; i < threads; ++i)
+        workers_.emplace_back([this, i] { worker_loop(i); });
 }
 
 ThreadPool::~ThreadPool() {
     stopping_.store(true, std::memory_order_relaxed);
     epoch_.fetch_add(1, std::memory_order_release);
     epoch_.notify_all();
-    for (auto& worker : workers_) worker.join();
+    for (auto& worker : workers_)
+        worker.join();
 }
 
 int64_t ThreadPool::grain_for(int64_t n, int chunks_per_thread, int64_t multiple) const {
@@ -48,11 +50,13 @@ void ThreadPool::dispatch(const Job& job) {
     epoch_.fetch_add(1);
     if (sleeping_.load() > 0) epoch_.notify_all();
     job.call(job.context, 0, count);
-    while (unfinished_.load(std::memory_order_acquire) != 0) LOOM_CPU_RELAX();
+    while (unfinished_.load(std::memory_order_acquire) != 0)
+        LOOM_CPU_RELAX();
 }
 
 void ThreadPool::worker_loop(int index) {
-    uint32_t seen = 0;  // the epoch when the pool was built: a job dispatched before this thread started still runs
+    uint32_t seen =
+        0;  // the epoch when the pool was built: a job dispatched before this thread started still runs
     for (;;) {
         uint32_t now = seen;
         for (int spin = 0; spin < kSpinIterations; ++spin) {
@@ -63,7 +67,8 @@ void ThreadPool::worker_loop(int index) {
         if (now == seen) {
             sleeping_.fetch_add(1);
             // Re-check after announcing sleep so a dispatch between the two cannot be missed.
-            while ((now = epoch_.load()) == seen) epoch_.wait(seen);
+            while ((now = epoch_.load()) == seen)
+                epoch_.wait(seen);
             sleeping_.fetch_sub(1);
         }
         seen = now;

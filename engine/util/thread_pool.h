@@ -14,7 +14,7 @@
 namespace loom {
 
 class ThreadPool {
-public:
+  public:
     // `threads` counts the calling thread: ThreadPool(1) starts no workers and runs everything inline.
     explicit ThreadPool(int threads);
     ~ThreadPool();
@@ -57,7 +57,7 @@ public:
     // A grain that gives each thread about `chunks_per_thread` chunks of [0, n), rounded up to `multiple`.
     int64_t grain_for(int64_t n, int chunks_per_thread = 4, int64_t multiple = 1) const;
 
-private:
+  private:
     struct Job {
         void (*call)(void* context, int thread, int count);
         void* context;
@@ -67,9 +67,9 @@ private:
 
     std::vector<std::thread> workers_;
     Job job_{};
-    std::atomic<uint32_t> epoch_{0};     // incremented once per job; workers watch it
-    std::atomic<int> unfinished_{0};     // workers still running the current job
-    std::atomic<int> sleeping_{0};       // workers blocked in epoch_.wait()
+    std::atomic<uint32_t> epoch_{0};  // incremented once per job; workers watch it
+    std::atomic<int> unfinished_{0};  // workers still running the current job
+    std::atomic<int> sleeping_{0};    // workers blocked in epoch_.wait()
     std::atomic<bool> stopping_{false};
 };
 

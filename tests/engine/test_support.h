@@ -13,8 +13,12 @@
 
 namespace loom::test {
 
-inline std::filesystem::path data_dir() { return LOOM_TEST_DATA_DIR; }
-inline std::filesystem::path resources_dir() { return LOOM_RESOURCES_DIR; }
+inline std::filesystem::path data_dir() {
+    return LOOM_TEST_DATA_DIR;
+}
+inline std::filesystem::path resources_dir() {
+    return LOOM_RESOURCES_DIR;
+}
 
 inline void write_file(const std::filesystem::path& path, const std::string& bytes) {
     std::filesystem::create_directories(path.parent_path());

@@ -26,8 +26,8 @@ struct TokenAlternative {
 struct PositionCapture {
     qint64 position = 0;
     int tokenId = 0;
-    QString text;                  // the token's text as the chat shows it
-    QVector<float> hiddenNorms;    // [layers + 1]: ||h|| after the embedding (0) and after each layer
+    QString text;                    // the token's text as the chat shows it
+    QVector<float> hiddenNorms;      // [layers + 1]: ||h|| after the embedding (0) and after each layer
     QVector<TokenAlternative> next;  // the model's most likely next tokens after this one (top 10)
 };
 
@@ -35,12 +35,13 @@ struct PositionCapture {
 struct AttentionView {
     qint64 position = 0;  // the selected token (a query)
     int layer = 0;
-    int head = -1;        // the head of `matrices` when one was asked for; -1: all heads of the layer
-    int heads = 0;        // matrices included: 1 or the layer's head count
-    int size = 0;         // cells per side of each matrix
-    int stride = 1;       // tokens per cell: long conversations are averaged down to at most 256 x 256 cells
-    QVector<float> matrices;      // [heads][size][size]; row = query, column = key (zero above the diagonal)
-    QVector<float> selectedRows;  // [layer's heads][position + 1]: the selected token's exact attention per head
+    int head = -1;   // the head of `matrices` when one was asked for; -1: all heads of the layer
+    int heads = 0;   // matrices included: 1 or the layer's head count
+    int size = 0;    // cells per side of each matrix
+    int stride = 1;  // tokens per cell: long conversations are averaged down to at most 256 x 256 cells
+    QVector<float> matrices;  // [heads][size][size]; row = query, column = key (zero above the diagonal)
+    QVector<float>
+        selectedRows;  // [layer's heads][position + 1]: the selected token's exact attention per head
 };
 
 // The logit lens of one position: what each hidden state predicts through the final norm and output matrix.

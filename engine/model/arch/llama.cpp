@@ -27,7 +27,8 @@ RopeScaling rope_scaling_from_hf(const JsonFields& config) {
         if (!(scaling.high_freq_factor > scaling.low_freq_factor))
             fail(config.source(), ": rope_scaling high_freq_factor must exceed low_freq_factor");
     } else {
-        fail(config.source(), ": rope_scaling type '", type, "' is not supported (supported: llama3, linear)");
+        fail(config.source(), ": rope_scaling type '", type,
+             "' is not supported (supported: llama3, linear)");
     }
     if (!(scaling.factor > 0)) fail(config.source(), ": rope_scaling factor must be positive");
     return scaling;
@@ -43,7 +44,8 @@ ModelConfig llama_family_config_from_hf(const JsonFields& config) {
     c.heads = static_cast<int>(config.integer("num_attention_heads"));
     c.kv_heads = static_cast<int>(config.integer_if("num_key_value_heads").value_or(c.heads));
     if (c.heads <= 0 || (c.hidden_size % c.heads != 0 && !config.has("head_dim")))
-        fail(config.source(), ": hidden_size ", c.hidden_size, " is not divisible by num_attention_heads ", c.heads);
+        fail(config.source(), ": hidden_size ", c.hidden_size, " is not divisible by num_attention_heads ",
+             c.heads);
     c.head_dim = static_cast<int>(config.integer_if("head_dim").value_or(c.hidden_size / c.heads));
     c.ffn_size = config.integer("intermediate_size");
     c.context_length = config.integer_if("max_position_embeddings").value_or(2048);
@@ -77,7 +79,8 @@ ModelConfig llama_family_config_from_gguf(const GgufFile& file, bool interleaved
     auto key = [&](std::string_view suffix) { return gguf::arch_key(arch, suffix); };
     auto require_int = [&](std::string_view suffix) {
         uint64_t value = meta.require_uint(key(suffix));
-        if (value > (uint64_t{1} << 31)) fail(file.source(), ": ", key(suffix), " = ", value, " is implausibly large");
+        if (value > (uint64_t{1} << 31))
+            fail(file.source(), ": ", key(suffix), " = ", value, " is implausibly large");
         return static_cast<int64_t>(value);
     };
 
@@ -85,17 +88,21 @@ ModelConfig llama_family_config_from_gguf(const GgufFile& file, bool interleaved
     c.hidden_size = require_int(gguf::key::kEmbeddingLength);
     c.layers = static_cast<int>(require_int(gguf::key::kBlockCount));
     c.heads = static_cast<int>(require_int(gguf::key::kHeadCount));
-    c.kv_heads = static_cast<int>(meta.get_uint(key(gguf::key::kHeadCountKv)).value_or(static_cast<uint64_t>(c.heads)));
+    c.kv_heads = static_cast<int>(
+        meta.get_uint(key(gguf::key::kHeadCountKv)).value_or(static_cast<uint64_t>(c.heads)));
     c.ffn_size = require_int(gguf::key::kFeedForwardLength);
     c.context_length = static_cast<int64_t>(meta.get_uint(key(gguf::key::kContextLength)).value_or(2048));
     if (c.heads <= 0) fail(file.source(), ": ", key(gguf::key::kHeadCount), " must be positive");
-    c.head_dim = static_cast<int>(meta.get_uint(key(gguf::key::kKeyLength)).value_or(static_cast<uint64_t>(c.hidden_size / c.heads)));
-    c.rotary_dims = static_cast<int>(meta.get_uint(key(gguf::key::kRopeDimensionCount)).value_or(static_cast<uint64_t>(c.head_dim)));
+    c.head_dim = static_cast<int>(
+        meta.get_uint(key(gguf::key::kKeyLength)).value_or(static_cast<uint64_t>(c.hidden_size / c.heads)));
+    c.rotary_dims = static_cast<int>(
+        meta.get_uint(key(gguf::key::kRopeDimensionCount)).value_or(static_cast<uint64_t>(c.head_dim)));
     c.rope_theta = meta.get_float(key(gguf::key::kRopeFreqBase)).value_or(10000.0);
     c.rope_interleaved = interleaved_rope;
     c.norm_eps = static_cast<float>(meta.get_float(key(gguf::key::kLayerNormRmsEpsilon)).value_or(1e-5));
     if (auto type = meta.get_string(key(gguf::key::kRopeScalingType)); type && *type != "none") {
-        if (*type != "linear") fail(file.source(), ": RoPE scaling '", *type, "' is not supported (supported: linear)");
+        if (*type != "linear")
+            fail(file.source(), ": RoPE scaling '", *type, "' is not supported (supported: linear)");
         c.rope_scaling.kind = RopeScaling::Kind::Linear;
         c.rope_scaling.factor = meta.require_float(key(gguf::key::kRopeScalingFactor));
     }
@@ -110,11 +117,14 @@ ModelConfig llama_family_config_from_gguf(const GgufFile& file, bool interleaved
     bool has_output = false;
     for (const StoredTensor& t : file.tensors()) {
         if (t.name == "output.weight") has_output = true;
-        if (t.name == "token_embd.weight" && t.shape.size() == 2 && c.vocab_size == 0) c.vocab_size = t.shape[0];
+        if (t.name == "token_embd.weight" && t.shape.size() == 2 && c.vocab_size == 0)
+            c.vocab_size = t.shape[0];
     }
     c.tied_embeddings = !has_output;
-    if (auto bos = meta.get_uint(gguf::key::kTokenizerBosTokenId)) c.bos_token_id = static_cast<int32_t>(*bos);
-    if (auto eos = meta.get_uint(gguf::key::kTokenizerEosTokenId)) c.eos_token_ids.push_back(static_cast<int32_t>(*eos));
+    if (auto bos = meta.get_uint(gguf::key::kTokenizerBosTokenId))
+        c.bos_token_id = static_cast<int32_t>(*bos);
+    if (auto eos = meta.get_uint(gguf::key::kTokenizerEosTokenId))
+        c.eos_token_ids.push_back(static_cast<int32_t>(*eos));
     return c;
 }
 

@@ -27,7 +27,7 @@ class TestHfCache : public QObject {
         return repo;
     }
 
-private slots:
+  private slots:
     void initTestCase() {
         root_ = fs::path(dir_.path().toStdString()) / "hub";
         make_repo("models--org--tiny", "1111");
@@ -58,16 +58,20 @@ private slots:
     }
 
     void resolvesNamesAndRevisions() {
-        QCOMPARE(resolve_model_location("org/tiny", root_), root_ / "models--org--tiny" / "snapshots" / "1111");
-        QCOMPARE(resolve_model_location("org/two@dev", root_), root_ / "models--org--two" / "snapshots" / "3333");
-        QCOMPARE(resolve_model_location("org/two@3333", root_), root_ / "models--org--two" / "snapshots" / "3333");
+        QCOMPARE(resolve_model_location("org/tiny", root_),
+                 root_ / "models--org--tiny" / "snapshots" / "1111");
+        QCOMPARE(resolve_model_location("org/two@dev", root_),
+                 root_ / "models--org--two" / "snapshots" / "3333");
+        QCOMPARE(resolve_model_location("org/two@3333", root_),
+                 root_ / "models--org--two" / "snapshots" / "3333");
         // A repo folder given as a path resolves to its main snapshot.
         QCOMPARE(resolve_model_location((root_ / "models--org--tiny").string(), root_),
                  root_ / "models--org--tiny" / "snapshots" / "1111");
     }
 
     void explainsWhatIsMissing() {
-        expect_error([&] { resolve_model_location("org/absent", root_); }, "huggingface-cli download org/absent");
+        expect_error([&] { resolve_model_location("org/absent", root_); },
+                     "huggingface-cli download org/absent");
         expect_error([&] { resolve_model_location("org/two@nope", root_); }, "no snapshot 'nope'");
         expect_error([&] { resolve_model_location("org/two@../../x", root_); }, "not a valid revision");
         expect_error([&] { resolve_model_location("/no/such/path", root_); }, "no model file or folder");
@@ -77,7 +81,8 @@ private slots:
     void followsOnlySafeLinks() {
         fs::path repo = root_ / "models--org--tiny";
         fs::path snapshot = repo / "snapshots" / "1111";
-        QCOMPARE(follow_snapshot_link(snapshot / "config.json", repo), fs::canonical(repo / "blobs" / "abc123"));
+        QCOMPARE(follow_snapshot_link(snapshot / "config.json", repo),
+                 fs::canonical(repo / "blobs" / "abc123"));
         check_snapshot_links(snapshot);  // all fine
 
         fs::create_symlink("../../blobs/missing", snapshot / "broken.json");

@@ -16,7 +16,8 @@ namespace {
 std::string image(const std::string& header, size_t data_bytes, uint64_t claimed_length = UINT64_MAX) {
     uint64_t length = claimed_length == UINT64_MAX ? header.size() : claimed_length;
     std::string out(8, '\0');
-    for (int i = 0; i < 8; ++i) out[size_t(i)] = static_cast<char>((length >> (8 * i)) & 0xff);
+    for (int i = 0; i < 8; ++i)
+        out[size_t(i)] = static_cast<char>((length >> (8 * i)) & 0xff);
     return out + header + std::string(data_bytes, '\x01');
 }
 
@@ -29,7 +30,7 @@ void parse(const std::string& bytes) {
 
 class TestSafetensors : public QObject {
     Q_OBJECT
-private slots:
+  private slots:
     void parsesTensors() {
         std::string bytes = image(
             R"({"__metadata__":{"format":"pt"},"a":{"dtype":"F32","shape":[2,3],"data_offsets":[0,24]},)"
@@ -61,16 +62,22 @@ private slots:
         add("truncated data", image(ok, 4), "lie outside");
         add("not json", image("{not json", 0), "not valid JSON");
         add("not an object", image("[1,2]", 0), "not a JSON object");
-        add("offsets reversed", image(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[8,0]}})", 8), "lie outside");
+        add("offsets reversed", image(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[8,0]}})", 8),
+            "lie outside");
         add("wrong size for dtype", image(R"({"a":{"dtype":"F16","shape":[2],"data_offsets":[0,8]}})", 8),
             "need 4");
-        add("overlap", image(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
-                             R"("b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})", 12), "overlap");
+        add("overlap",
+            image(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
+                  R"("b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})",
+                  12),
+            "overlap");
         add("negative shape", image(R"({"a":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}})", 8),
             "non-negative");
-        add("huge shape", image(R"({"a":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,8]}})", 8),
+        add("huge shape",
+            image(R"({"a":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,8]}})", 8),
             "too large");
-        add("unknown dtype", image(R"({"a":{"dtype":"F128","shape":[2],"data_offsets":[0,8]}})", 8), "unknown dtype");
+        add("unknown dtype", image(R"({"a":{"dtype":"F128","shape":[2],"data_offsets":[0,8]}})", 8),
+            "unknown dtype");
         add("missing offsets", image(R"({"a":{"dtype":"F32","shape":[2]}})", 8), "data_offsets");
         add("float offsets", image(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0.5,8]}})", 8),
             "non-negative integer");
@@ -78,7 +85,8 @@ private slots:
     void refusesBadFiles() {
         QFETCH(QByteArray, bytes);
         QFETCH(QString, expected);
-        expect_error([&] { parse(std::string(bytes.constData(), size_t(bytes.size()))); }, expected.toStdString());
+        expect_error([&] { parse(std::string(bytes.constData(), size_t(bytes.size()))); },
+                     expected.toStdString());
     }
 
     void everyTruncationIsAnError() {
@@ -98,11 +106,17 @@ private slots:
         QTemporaryDir dir;
         std::filesystem::path path = dir.filePath("m.safetensors").toStdString();
         std::vector<TensorToWrite> tensors = {
-            {"x", DType::F32, {2, 2}, [](std::span<std::byte> out) {
+            {"x",
+             DType::F32,
+             {2, 2},
+             [](std::span<std::byte> out) {
                  float v[4] = {1, 2, 3, 4};
                  std::memcpy(out.data(), v, sizeof v);
              }},
-            {"y", DType::BF16, {3}, [](std::span<std::byte> out) { std::memset(out.data(), 0x3f, out.size()); }},
+            {"y",
+             DType::BF16,
+             {3},
+             [](std::span<std::byte> out) { std::memset(out.data(), 0x3f, out.size()); }},
         };
         write_safetensors(path, tensors);
         TensorSet set;
@@ -120,24 +134,28 @@ private slots:
         QTemporaryDir dir;
         std::filesystem::path folder = dir.path().toStdString();
         auto one = [](const char* name) {
-            return std::vector<TensorToWrite>{
-                {name, DType::F32, {1}, [](std::span<std::byte> out) { std::memset(out.data(), 0, out.size()); }}};
+            return std::vector<TensorToWrite>{{name, DType::F32, {1}, [](std::span<std::byte> out) {
+                                                   std::memset(out.data(), 0, out.size());
+                                               }}};
         };
         write_safetensors(folder / "model-00001-of-00002.safetensors", one("a"));
         write_safetensors(folder / "model-00002-of-00002.safetensors", one("b"));
-        loom::test::write_file(folder / "model.safetensors.index.json",
-                               R"({"weight_map":{"a":"model-00001-of-00002.safetensors","b":"model-00002-of-00002.safetensors"}})");
+        loom::test::write_file(
+            folder / "model.safetensors.index.json",
+            R"({"weight_map":{"a":"model-00001-of-00002.safetensors","b":"model-00002-of-00002.safetensors"}})");
         TensorSet set = read_safetensors_folder(folder);
         QVERIFY(set.find("a") && set.find("b"));
         QCOMPARE(set.files().size(), size_t(2));
 
-        loom::test::write_file(folder / "model.safetensors.index.json",
-                               R"({"weight_map":{"a":"model-00001-of-00002.safetensors","c":"model-00003-of-00003.safetensors"}})");
+        loom::test::write_file(
+            folder / "model.safetensors.index.json",
+            R"({"weight_map":{"a":"model-00001-of-00002.safetensors","c":"model-00003-of-00003.safetensors"}})");
         expect_error([&] { read_safetensors_folder(folder); }, "is missing");
         loom::test::write_file(folder / "model.safetensors.index.json",
                                R"({"weight_map":{"z":"model-00001-of-00002.safetensors"}})");
         expect_error([&] { read_safetensors_folder(folder); }, "but it is not");
-        loom::test::write_file(folder / "model.safetensors.index.json", R"({"weight_map":{"a":"../evil.safetensors"}})");
+        loom::test::write_file(folder / "model.safetensors.index.json",
+                               R"({"weight_map":{"a":"../evil.safetensors"}})");
         expect_error([&] { read_safetensors_folder(folder); }, "same folder");
     }
 };

@@ -39,11 +39,12 @@ class TestModelErrors : public QObject {
         QVERIFY2(d.problem.find(expected) != std::string::npos, d.problem.c_str());
     }
 
-private slots:
+  private slots:
     void missingConfigFields() {
-        for (const char* field : {"hidden_size", "num_hidden_layers", "num_attention_heads", "vocab_size",
-                                  "intermediate_size"})
-            expect_load_error(copy_with_config([&](json& c) { c.erase(field); }), std::string("'") + field + "' is missing");
+        for (const char* field :
+             {"hidden_size", "num_hidden_layers", "num_attention_heads", "vocab_size", "intermediate_size"})
+            expect_load_error(copy_with_config([&](json& c) { c.erase(field); }),
+                              std::string("'") + field + "' is missing");
         expect_load_error(copy_with_config([](json& c) { c.erase("model_type"); }), "model_type");
     }
 
@@ -52,11 +53,15 @@ private slots:
         expect_load_error(copy_with_config([](json& c) { c["num_key_value_heads"] = 3; }), "cannot share");
         expect_load_error(copy_with_config([](json& c) { c["num_hidden_layers"] = 0; }), "must be positive");
         expect_load_error(copy_with_config([](json& c) { c["num_hidden_layers"] = 6; }), "model.layers.5");
-        expect_load_error(copy_with_config([](json& c) { c["intermediate_size"] = 100; }), "has shape [172, 64]");
+        expect_load_error(copy_with_config([](json& c) { c["intermediate_size"] = 100; }),
+                          "has shape [172, 64]");
         expect_load_error(copy_with_config([](json& c) { c["hidden_act"] = "gelu"; }), "hidden_act 'gelu'");
-        expect_load_error(copy_with_config([](json& c) { c["rope_scaling"] = {{"type", "yarn"}, {"factor", 4}}; }),
+        expect_load_error(copy_with_config([](json& c) {
+                              c["rope_scaling"] = {{"type", "yarn"}, {"factor", 4}};
+                          }),
                           "'yarn' is not supported");
-        expect_load_error(copy_with_config([](json& c) { c["tie_word_embeddings"] = false; }), "no output matrix");
+        expect_load_error(copy_with_config([](json& c) { c["tie_word_embeddings"] = false; }),
+                          "no output matrix");
     }
 
     void unsupportedArchitecture() {

@@ -22,11 +22,16 @@ constexpr double kTolerance = 1e-4;
 std::string golden_name(const Captured& c, int prompt) {
     std::string p = "p" + std::to_string(prompt) + ".";
     switch (c.tap) {
-        case Tap::Residual: return p + "hidden." + std::to_string(c.layer);
-        case Tap::AttnProbs: return p + "attention." + std::to_string(c.layer);
-        case Tap::FinalNorm: return p + "final_norm";
-        case Tap::Logits: return p + "logits";
-        default: return "";
+        case Tap::Residual:
+            return p + "hidden." + std::to_string(c.layer);
+        case Tap::AttnProbs:
+            return p + "attention." + std::to_string(c.layer);
+        case Tap::FinalNorm:
+            return p + "final_norm";
+        case Tap::Logits:
+            return p + "logits";
+        default:
+            return "";
     }
 }
 
@@ -53,12 +58,12 @@ double worst_row_error(const Captured& c, const StoredTensor& golden, int64_t pr
 
 class TestReferenceModels : public QObject {
     Q_OBJECT
-private slots:
+  private slots:
     void matchesReference_data() {
         QTest::addColumn<QString>("model");
         QTest::addColumn<int>("batch");
-        for (const char* name :
-             {"llama-gqa-f32", "llama-gqa-bf16", "llama3-rope-scaling-f32", "qwen2-bias-f32", "qwen2-bias-bf16"}) {
+        for (const char* name : {"llama-gqa-f32", "llama-gqa-bf16", "llama3-rope-scaling-f32",
+                                 "qwen2-bias-f32", "qwen2-bias-bf16"}) {
             QTest::newRow((std::string(name) + " whole prompt").c_str()) << QString(name) << 64;
             QTest::newRow((std::string(name) + " chunks of 7").c_str()) << QString(name) << 7;
         }
@@ -102,10 +107,12 @@ private slots:
             Session session(m, session_options);
             std::span<const float> logits = session.evaluate(prompt, &plan, sink);
             QCOMPARE(int(seen_rows.size()), 2 * m->config().layers + 1 + 2);
-            for (const auto& [name, rows] : seen_rows) QCOMPARE(rows, int(n));
+            for (const auto& [name, rows] : seen_rows)
+                QCOMPARE(rows, int(n));
 
             // The returned logits are the last row of the reference's.
-            const float* last = reinterpret_cast<const float*>(golden.find("p" + std::to_string(p) + ".logits")->data.data()) +
+            const float* last = reinterpret_cast<const float*>(
+                                    golden.find("p" + std::to_string(p) + ".logits")->data.data()) +
                                 (n - 1) * m->config().vocab_size;
             QVERIFY(test::relative_error(logits, {last, size_t(m->config().vocab_size)}) < kTolerance);
 

@@ -10,13 +10,20 @@ using namespace loom;
 
 class TestStories : public QObject {
     Q_OBJECT
-private slots:
+  private slots:
+    void greedyStoryFromBos_data() {
+        QTest::addColumn<QString>("path");
+        QTest::newRow("Hugging Face folder") << QString::fromStdString(builtin_model_path().string());
+        QTest::newRow("GGUF") << QString::fromStdString((test::data_dir() / "models" / "stories260K.gguf").string());
+    }
     void greedyStoryFromBos() {
+        QFETCH(QString, path);
         LoadOptions load;
-        load.model = builtin_model_path().string();
+        load.model = path.toStdString();
         std::shared_ptr<Model> model = Model::load(load);
         QCOMPARE(model->config().architecture, std::string("llama"));
-        QCOMPARE(model->parameter_count(), int64_t(260032));  // the 260K of its name (embedding shared with output)
+        QCOMPARE(model->parameter_count(),
+                 int64_t(260032));  // the 260K of its name (embedding shared with output)
 
         Session session(model);
         GenerateOptions options;
@@ -29,9 +36,35 @@ private slots:
             return true;
         });
         const std::string sample =
-            "Once upon a time, there was a little girl named Lily. She loved to play outside in the park. One day, "
+            "Once upon a time, there was a little girl named Lily. She loved to play outside in the park. "
+            "One day, "
             "she saw a big, red ball. She wanted to play with it, but it was too high";
         QVERIFY2(text.rfind(sample, 0) == 0, text.c_str());
+    }
+
+    // The GGUF stores q/k for interleaved-pair RoPE, the Hugging Face folder for rotate-half: the same model
+    // must give the same logits either way, and its tokenizer, rebuilt from GGUF metadata, the same ids.
+    void ggufAndHuggingFaceAgree() {
+        LoadOptions hf_load, gguf_load;
+        hf_load.model = builtin_model_path().string();
+        gguf_load.model = (test::data_dir() / "models" / "stories260K.gguf").string();
+        std::shared_ptr<Model> hf = Model::load(hf_load), gguf = Model::load(gguf_load);
+        QVERIFY(gguf->config().rope_interleaved);
+        QVERIFY(!hf->config().rope_interleaved);
+        for (const char* prompt : {"Once upon a time", "Lily saw a big dog. It was", "The sun"}) {
+            std::vector<int32_t> hf_ids = hf->tokenizer().encode(prompt), gguf_ids = gguf->tokenizer().encode(prompt);
+            QCOMPARE(gguf_ids, hf_ids);
+            Session a(hf), b(gguf);
+            CapturePlan plan;
+            plan.logits = true;
+            std::vector<float> hf_logits, gguf_logits;
+            a.evaluate(hf_ids, &plan, [&](const Captured& c) { hf_logits.assign(c.values.begin(), c.values.end()); });
+            b.evaluate(gguf_ids, &plan, [&](const Captured& c) { gguf_logits.assign(c.values.begin(), c.values.end()); });
+            QCOMPARE(hf_logits.size(), size_t(hf_ids.size() * 512));
+            double worst = 0;
+            for (size_t i = 0; i < hf_logits.size(); ++i) worst = std::max(worst, double(std::abs(hf_logits[i] - gguf_logits[i])));
+            QVERIFY2(worst < 1e-4, qPrintable(QString("max logit difference %1").arg(worst)));
+        }
     }
 };
 

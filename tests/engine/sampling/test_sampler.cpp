@@ -22,7 +22,7 @@ class TestSampler : public QObject {
         return o;
     }
 
-private slots:
+  private slots:
     void greedyTakesTheLargestLogit() {
         Sampler sampler(SamplingOptions::greedy());
         std::vector<float> logits = {0.1f, 2.5f, -1.0f, 2.4f};
@@ -33,7 +33,8 @@ private slots:
 
     void sameSeedSameChoices() {
         std::vector<float> logits(50);
-        for (size_t i = 0; i < logits.size(); ++i) logits[i] = std::sin(float(i));
+        for (size_t i = 0; i < logits.size(); ++i)
+            logits[i] = std::sin(float(i));
         SamplingOptions o = plain(1.0f);
         o.seed = 1234;
         Sampler a(o), b(o);
@@ -54,7 +55,8 @@ private slots:
         Sampler sampler(plain(1.0f));
         std::map<int32_t, int> counts;
         const int draws = 20000;
-        for (int i = 0; i < draws; ++i) counts[sampler.sample(logits, {})]++;
+        for (int i = 0; i < draws; ++i)
+            counts[sampler.sample(logits, {})]++;
         const double expected[] = {0.5, 0.25, 0.125, 0.125};
         for (int id = 0; id < 4; ++id) {
             double p = expected[id], sd = std::sqrt(p * (1 - p) / draws);
@@ -81,13 +83,15 @@ private slots:
         SamplingOptions one = plain(1.0f);
         one.top_k = 1;
         Sampler only(one);
-        for (int i = 0; i < 50; ++i) QCOMPARE(only.sample(logits, {}), 0);
+        for (int i = 0; i < 50; ++i)
+            QCOMPARE(only.sample(logits, {}), 0);
     }
 
     void lowTemperatureSharpens() {
         std::vector<float> logits = {1.0f, 0.9f};
         Sampler cold(plain(0.01f));
-        for (int i = 0; i < 100; ++i) QCOMPARE(cold.sample(logits, {}), 0);
+        for (int i = 0; i < 100; ++i)
+            QCOMPARE(cold.sample(logits, {}), 0);
     }
 
     void repetitionPenaltyDiscouragesRecentTokens() {

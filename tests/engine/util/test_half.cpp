@@ -24,7 +24,7 @@ static double half_value(uint16_t h) {
 
 class TestHalf : public QObject {
     Q_OBJECT
-private slots:
+  private slots:
     void decodesEveryHalf() {
         for (uint32_t h = 0; h < 65536; ++h) {
             double expected = half_value(static_cast<uint16_t>(h));

@@ -10,7 +10,7 @@ using loom::ThreadPool;
 
 class TestThreadPool : public QObject {
     Q_OBJECT
-private slots:
+  private slots:
     void runsEveryThreadOnce() {
         ThreadPool pool(3);
         std::vector<std::atomic<int>> calls(3);
@@ -18,7 +18,8 @@ private slots:
             QCOMPARE(count, 3);
             calls[static_cast<size_t>(thread)]++;
         });
-        for (auto& c : calls) QCOMPARE(c.load(), 1);
+        for (auto& c : calls)
+            QCOMPARE(c.load(), 1);
     }
 
     void parallelForCoversEachItemOnce() {
@@ -27,9 +28,11 @@ private slots:
             for (int64_t n : {int64_t{1}, int64_t{7}, int64_t{1000}, int64_t{12345}}) {
                 std::vector<std::atomic<int>> seen(static_cast<size_t>(n));
                 pool.parallel_for(n, pool.grain_for(n), [&](int64_t begin, int64_t end) {
-                    for (int64_t i = begin; i < end; ++i) seen[static_cast<size_t>(i)]++;
+                    for (int64_t i = begin; i < end; ++i)
+                        seen[static_cast<size_t>(i)]++;
                 });
-                for (auto& s : seen) QCOMPARE(s.load(), 1);
+                for (auto& s : seen)
+                    QCOMPARE(s.load(), 1);
             }
         }
     }

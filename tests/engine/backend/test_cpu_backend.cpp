@@ -1,0 +1,248 @@
+// The CPU backend's operations against straightforward double-precision computations.
+#include <QtTest>
+
+#include <cmath>
+#include <random>
+
+#include "backend/cpu_backend.h"
+#include "kernels/convert.h"
+#include "test_support.h"
+
+using namespace loom;
+
+namespace {
+
+std::vector<float> random_values(size_t n, uint32_t seed, float scale = 1.0f) {
+    std::mt19937 random(seed);
+    std::normal_distribution<float> normal(0.0f, scale);
+    std::vector<float> v(n);
+    for (float& x : v)
+        x = normal(random);
+    return v;
+}
+
+Tensor f32_tensor(CpuBackend& backend, int64_t rows, int64_t cols, const std::vector<float>& values) {
+    Tensor t = backend.allocate(DType::F32, rows, cols);
+    backend.write(t, values);
+    return t;
+}
+
+std::vector<float> read_all(CpuBackend& backend, const Tensor& t) {
+    std::vector<float> out(static_cast<size_t>(t.elements()));
+    backend.read(t, out);
+    return out;
+}
+
+}  // namespace
+
+class TestCpuBackend : public QObject {
+    Q_OBJECT
+  private slots:
+    void matmulAllFloatTypes_data() {
+        QTest::addColumn<int>("type");
+        QTest::addColumn<int>("threads");
+        for (DType type : {DType::F32, DType::F16, DType::BF16})
+            for (int threads : {1, 3})
+                QTest::newRow((std::string(dtype_name(type)) + " x" + std::to_string(threads)).c_str())
+                    << int(type) << threads;
+    }
+    void matmulAllFloatTypes() {
+        QFETCH(int, type);
+        QFETCH(int, threads);
+        CpuBackend backend(threads);
+        DType dtype = static_cast<DType>(type);
+        for (auto [m, k, n] : {std::tuple{1, 1, 1}, {7, 33, 1}, {37, 100, 5}, {130, 67, 9}, {4, 512, 17}}) {
+            std::vector<float> w = random_values(size_t(m * k), 1), x = random_values(size_t(n * k), 2);
+            std::vector<std::byte> stored(size_t(m) * row_bytes(dtype, k));
+            for (int r = 0; r < m; ++r)
+                row_from_float(dtype, &w[size_t(r * k)], k, stored.data() + r * row_bytes(dtype, k));
+            // The reference uses the stored (rounded) weights.
+            for (int r = 0; r < m; ++r)
+                row_to_float(dtype, stored.data() + r * row_bytes(dtype, k), k, &w[size_t(r * k)]);
+            Tensor weights = backend.upload({dtype, m, k, stored, nullptr});
+            Tensor inputs = f32_tensor(backend, n, k, x);
+            Tensor out = backend.allocate(DType::F32, n, m);
+            backend.matmul(inputs, weights, out);
+            std::vector<float> got = read_all(backend, out), expected(size_t(n * m));
+            for (int t = 0; t < n; ++t)
+                for (int r = 0; r < m; ++r) {
+                    double sum = 0;
+                    for (int i = 0; i < k; ++i)
+                        sum += double(w[size_t(r * k + i)]) * x[size_t(t * k + i)];
+                    expected[size_t(t * m + r)] = float(sum);
+                }
+            QVERIFY2(test::relative_error(got, expected) < 1e-5,
+                     qPrintable(QString("%1x%2x%3").arg(m).arg(k).arg(n)));
+        }
+    }
+
+    void attentionMatchesNaive_data() {
+        QTest::addColumn<int>("heads");
+        QTest::addColumn<int>("kvHeads");
+        QTest::addColumn<int>("headDim");
+        QTest::addColumn<int>("pos0");
+        QTest::addColumn<int>("n");
+        QTest::newRow("MHA prefill") << 4 << 4 << 8 << 0 << 6;
+        QTest::newRow("GQA 2 continue") << 4 << 2 << 16 << 5 << 3;
+        QTest::newRow("GQA 4 decode") << 8 << 2 << 64 << 20 << 1;
+        QTest::newRow("MQA") << 3 << 1 << 8 << 2 << 4;
+    }
+    void attentionMatchesNaive() {
+        QFETCH(int, heads);
+        QFETCH(int, kvHeads);
+        QFETCH(int, headDim);
+        QFETCH(int, pos0);
+        QFETCH(int, n);
+        CpuBackend backend(2);
+        const int context = pos0 + n, capacity = context + 3;
+        std::vector<float> q = random_values(size_t(n * heads * headDim), 3);
+        std::vector<float> k = random_values(size_t(capacity * kvHeads * headDim), 4);
+        std::vector<float> v = random_values(size_t(capacity * kvHeads * headDim), 5);
+        AttentionOptions a;
+        a.q = f32_tensor(backend, n, heads * headDim, q);
+        a.k_cache = f32_tensor(backend, capacity, kvHeads * headDim, k);
+        a.v_cache = f32_tensor(backend, capacity, kvHeads * headDim, v);
+        a.out = backend.allocate(DType::F32, n, heads * headDim);
+        a.probs = backend.allocate(DType::F32, int64_t(heads) * n, context);
+        a.heads = heads;
+        a.kv_heads = kvHeads;
+        a.head_dim = headDim;
+        a.pos0 = pos0;
+        a.scale = 1.0f / std::sqrt(float(headDim));
+        backend.attention(a);
+        std::vector<float> out = read_all(backend, a.out), probs = read_all(backend, a.probs);
+
+        std::vector<float> expected_out(out.size()), expected_probs(probs.size(), 0.0f);
+        const int kv_dim = kvHeads * headDim;
+        for (int h = 0; h < heads; ++h) {
+            int g = h / (heads / kvHeads);
+            for (int i = 0; i < n; ++i) {
+                int visible = pos0 + i + 1;
+                std::vector<double> p(static_cast<size_t>(visible));
+                double max = -1e300, total = 0;
+                for (int j = 0; j < visible; ++j) {
+                    double s = 0;
+                    for (int d = 0; d < headDim; ++d)
+                        s += double(q[size_t((i * heads + h) * headDim + d)]) *
+                             k[size_t(j * kv_dim + g * headDim + d)];
+                    p[size_t(j)] = s / std::sqrt(double(headDim));
+                    max = std::max(max, p[size_t(j)]);
+                }
+                for (double& x : p)
+                    total += (x = std::exp(x - max));
+                for (int j = 0; j < visible; ++j)
+                    expected_probs[size_t((h * n + i) * context + j)] = float(p[size_t(j)] / total);
+                for (int d = 0; d < headDim; ++d) {
+                    double o = 0;
+                    for (int j = 0; j < visible; ++j)
+                        o += p[size_t(j)] / total * v[size_t(j * kv_dim + g * headDim + d)];
+                    expected_out[size_t((i * heads + h) * headDim + d)] = float(o);
+                }
+            }
+        }
+        QVERIFY(test::relative_error(out, expected_out) < 1e-5);
+        QVERIFY(test::relative_error(probs, expected_probs) < 1e-5);
+        for (size_t i = 0; i < probs.size(); ++i)
+            if (expected_probs[i] == 0.0f) QCOMPARE(probs[i], 0.0f);  // masked positions are exactly zero
+    }
+
+    void ropeLayoutsAgreeUnderPermutation() {
+        // Interleaved pairs (2i, 2i+1) on a vector permuted so that those pairs hold what the halves layout
+        // pairs as (i, i + d/2) give the same rotation: this is why a GGUF llama and its Hugging Face
+        // original compute the same thing.
+        CpuBackend backend(1);
+        const int heads = 2, head_dim = 8, pairs = head_dim / 2;
+        std::vector<float> inv_freq = {1.0f, 0.3f, 0.05f, 0.001f};
+        Tensor freq = f32_tensor(backend, 1, pairs, inv_freq);
+        std::vector<float> x = random_values(heads * head_dim * 3, 7), permuted(x.size());
+        for (int row = 0; row < 3 * heads; ++row)
+            for (int i = 0; i < pairs; ++i) {
+                permuted[size_t(row * head_dim + 2 * i)] = x[size_t(row * head_dim + i)];
+                permuted[size_t(row * head_dim + 2 * i + 1)] = x[size_t(row * head_dim + i + pairs)];
+            }
+        Tensor halves = f32_tensor(backend, 3, heads * head_dim, x);
+        Tensor interleaved = f32_tensor(backend, 3, heads * head_dim, permuted);
+        RopeOptions rope{heads, head_dim, head_dim, false, freq, 11};
+        backend.rope(halves, rope);
+        rope.interleaved = true;
+        backend.rope(interleaved, rope);
+        std::vector<float> a = read_all(backend, halves), b = read_all(backend, interleaved);
+        for (int row = 0; row < 3 * heads; ++row)
+            for (int i = 0; i < pairs; ++i) {
+                QVERIFY(std::abs(a[size_t(row * head_dim + i)] - b[size_t(row * head_dim + 2 * i)]) < 1e-6);
+                QVERIFY(std::abs(a[size_t(row * head_dim + i + pairs)] -
+                                 b[size_t(row * head_dim + 2 * i + 1)]) < 1e-6);
+            }
+        // Position 0 rotates nothing; partial rotary leaves the tail alone.
+        Tensor same = f32_tensor(backend, 1, head_dim, std::vector<float>(x.begin(), x.begin() + head_dim));
+        backend.rope(same, RopeOptions{1, head_dim, head_dim, false, freq, 0});
+        QCOMPARE(read_all(backend, same), std::vector<float>(x.begin(), x.begin() + head_dim));
+        Tensor partial_freq = f32_tensor(backend, 1, 2, {1.0f, 0.5f});
+        Tensor partial =
+            f32_tensor(backend, 1, head_dim, std::vector<float>(x.begin(), x.begin() + head_dim));
+        backend.rope(partial, RopeOptions{1, head_dim, 4, false, partial_freq, 9});
+        std::vector<float> p = read_all(backend, partial);
+        for (int i = 4; i < head_dim; ++i)
+            QCOMPARE(p[size_t(i)], x[size_t(i)]);
+        QVERIFY(p[0] != x[0]);
+    }
+
+    void normsAndActivations() {
+        CpuBackend backend(2);
+        const int rows = 3, cols = 37;
+        std::vector<float> x = random_values(rows * cols, 8), w = random_values(cols, 9),
+                           b = random_values(cols, 10);
+        Tensor input = f32_tensor(backend, rows, cols, x), weight = f32_tensor(backend, 1, cols, w),
+               bias = f32_tensor(backend, 1, cols, b), out = backend.allocate(DType::F32, rows, cols);
+        backend.rms_norm(input, weight, 1e-5f, out);
+        std::vector<float> got = read_all(backend, out), expected(x.size());
+        for (int r = 0; r < rows; ++r) {
+            double ms = 0;
+            for (int c = 0; c < cols; ++c)
+                ms += double(x[size_t(r * cols + c)]) * x[size_t(r * cols + c)];
+            double scale = 1 / std::sqrt(ms / cols + 1e-5);
+            for (int c = 0; c < cols; ++c)
+                expected[size_t(r * cols + c)] = float(x[size_t(r * cols + c)] * scale * w[size_t(c)]);
+        }
+        QVERIFY(test::relative_error(got, expected) < 1e-6);
+
+        backend.layer_norm(input, weight, bias, 1e-5f, out);
+        got = read_all(backend, out);
+        for (int r = 0; r < rows; ++r) {
+            double mean = 0, var = 0;
+            for (int c = 0; c < cols; ++c)
+                mean += x[size_t(r * cols + c)];
+            mean /= cols;
+            for (int c = 0; c < cols; ++c)
+                var += (x[size_t(r * cols + c)] - mean) * (x[size_t(r * cols + c)] - mean);
+            var /= cols;
+            for (int c = 0; c < cols; ++c)
+                expected[size_t(r * cols + c)] = float(
+                    (x[size_t(r * cols + c)] - mean) / std::sqrt(var + 1e-5) * w[size_t(c)] + b[size_t(c)]);
+        }
+        QVERIFY(test::relative_error(got, expected) < 1e-6);
+
+        Tensor up =
+            f32_tensor(backend, rows, cols, w.size() == size_t(cols) ? random_values(rows * cols, 11) : x);
+        std::vector<float> u = read_all(backend, up);
+        backend.swiglu(input, up, out);
+        got = read_all(backend, out);
+        for (size_t i = 0; i < x.size(); ++i)
+            expected[i] = float(x[i] / (1 + std::exp(-double(x[i]))) * u[i]);
+        QVERIFY(test::relative_error(got, expected) < 1e-6);
+    }
+
+    void refusesBadUse() {
+        CpuBackend backend(1), other(1);
+        Tensor table = backend.allocate(DType::F32, 4, 8), out = backend.allocate(DType::F32, 1, 8);
+        std::vector<int32_t> bad = {4};
+        test::expect_error([&] { backend.embed(table, bad, out); }, "outside the vocabulary");
+        Tensor foreign = other.allocate(DType::F32, 1, 8);
+        test::expect_error([&] { backend.add(out, foreign); }, "another backend");
+        Tensor wrong = backend.allocate(DType::F32, 2, 8);
+        test::expect_error([&] { backend.matmul(out, wrong, wrong); }, "shapes differ");
+    }
+};
+
+QTEST_APPLESS_MAIN(TestCpuBackend)
+#include "test_cpu_backend.moc"
