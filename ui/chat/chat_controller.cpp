@@ -185,6 +185,8 @@ void ChatController::openConversation(qint64 id) {
     pane_->systemPrompt()->setPlainText(conversation->systemPrompt);
     pane_->input()->setPlainText(conversation->draft);
     loading_fields_ = false;
+    saved_draft_ = conversation->draft;
+    saved_system_prompt_ = conversation->systemPrompt;
     pane_->transcript()->setSelectedPosition(-1);
     if (list_->current() != id) reloadList();
     reloadMessages();
@@ -221,10 +223,17 @@ void ChatController::deleteConversation(qint64 id) {
 void ChatController::saveDraft() {
     save_timer_.stop();
     if (current_ == 0) return;
+    // While a message is being edited the box holds the edit; the draft is what it held before.
+    const QString draft = editing_ ? stashed_draft_ : pane_->input()->toPlainText();
+    const QString system_prompt = pane_->systemPrompt()->toPlainText();
+    if (draft == saved_draft_ && system_prompt == saved_system_prompt_) return;
     try {
-        // While a message is being edited the box holds the edit; the draft is what it held before.
-        store_->setDraft(current_, editing_ ? stashed_draft_ : pane_->input()->toPlainText());
-        store_->setSystemPrompt(current_, pane_->systemPrompt()->toPlainText());
+        ConversationStore::Transaction transaction(*store_);
+        store_->setDraft(current_, draft);
+        store_->setSystemPrompt(current_, system_prompt);
+        transaction.commit();
+        saved_draft_ = draft;
+        saved_system_prompt_ = system_prompt;
     } catch (const StoreError& e) {
         showStoreError(e);
     }
@@ -243,29 +252,38 @@ void ChatController::send() {
     user.role = QStringLiteral("user");
     user.content = text;
     user.created = QDateTime::currentDateTimeUtc();
+    const bool first_message = messages_.isEmpty();
     try {
         const qint64 id = ensureConversation();
-        if (editing_)
-            store_->replaceFrom(id, *editing_, user);
-        else
-            store_->appendMessage(id, user);
-        if (messages_.isEmpty() && store_->conversation(id)->title == default_title())
-            store_->renameConversation(id, title_from(text));
+        Message stored = user;
+        stored.id = editing_ ? store_->replaceFrom(id, *editing_, user) : store_->appendMessage(id, user);
+        if (editing_) {
+            auto edited = std::find_if(messages_.begin(), messages_.end(),
+                                       [&](const Message& m) { return m.id == *editing_; });
+            messages_.erase(edited, messages_.end());
+        }
+        messages_.push_back(stored);
     } catch (const StoreError& e) {
         showStoreError(e);  // not stored: the message stays in the box
         return;
     }
+    // The message is safe in the store: start the reply first, then tidy up (the user waits for the reply).
     loading_fields_ = true;
     pane_->input()->setPlainText(editing_ ? stashed_draft_ : QString());
     loading_fields_ = false;
     editing_.reset();
     stashed_draft_.clear();
     pane_->setEditing(false);
-    saveDraft();
     notice_.clear();
-    reloadList();
-    reloadMessages();
     startReply(messages_, 0);
+    try {
+        if (first_message && store_->conversation(current_)->title == default_title())
+            store_->renameConversation(current_, title_from(text));
+    } catch (const StoreError& e) {
+        showStoreError(e);
+    }
+    saveDraft();
+    reloadList();
 }
 
 bool ChatController::startReply(const QVector<Message>& context, qint64 replaces) {

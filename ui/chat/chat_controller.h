@@ -94,6 +94,8 @@ class ChatController : public QObject {
     std::optional<qint64> editing_;  // the user message being edited
     QString stashed_draft_;          // what was in the message box when editing began
     QString notice_;                 // an error about the current conversation's last request
+    QString saved_draft_;            // what the store holds, to write only changes
+    QString saved_system_prompt_;
     QTimer save_timer_;
     bool loading_fields_ = false;  // filling the pane from the store, not the user typing
     double last_first_token_ms_ = -1;

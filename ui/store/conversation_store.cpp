@@ -179,7 +179,7 @@ void ConversationStore::createSchema() {
                 .arg(file_)
                 .arg(version));
     for (const char* pragma :
-         {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA foreign_keys=ON"}) {
+         {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=ON"}) {
         if (!query.exec(QLatin1String(pragma)))
             throw StoreError(QStringLiteral("Cannot set up the conversation database %1 (%2): %3")
                                  .arg(file_, QLatin1String(pragma), query.lastError().text()));

@@ -1,9 +1,11 @@
 // Conversations and their messages in an SQLite database (QtSql), by default under the XDG data directory
 // ($XDG_DATA_HOME/loom/conversations.sqlite, i.e. ~/.local/share/loom/).
 //
-// Durability: the database runs in WAL mode with synchronous=FULL and every change is one transaction, so a
-// crash or a kill loses at most the change in flight (the chat writes a reply once, when it is complete, so
-// at most that reply). Nothing a user wrote is deleted by editing: an edit or a regeneration marks the
+// Durability: every change is one transaction, and the database runs in WAL mode with synchronous=NORMAL: a
+// committed transaction is in the write-ahead log, which survives the process crashing or being killed (a
+// power cut may lose the last few, never leaving the file inconsistent), without waiting for the disk on
+// every keystroke-driven save. The chat writes a reply once, when it is complete, so a crash or kill loses at
+// most the reply in progress. Nothing a user wrote is deleted by editing: an edit or a regeneration marks the
 // messages it replaces as superseded (supersededBy = the new message) and they stay readable through
 // replacedBy(). Only deleting a whole conversation removes rows.
 //

@@ -48,8 +48,8 @@ fs::path make_repo(const fs::path& root, const std::string& id, const std::strin
 
 std::map<std::string, std::string> stories_files() {
     std::map<std::string, std::string> files;
-    for (const char* name : {"config.json", "tokenizer.json", "tokenizer_config.json", "generation_config.json",
-                             "model.safetensors"})
+    for (const char* name : {"config.json", "tokenizer.json", "tokenizer_config.json",
+                             "generation_config.json", "model.safetensors"})
         files[name] = read(kStories / name);
     return files;
 }
@@ -69,9 +69,10 @@ class TestModelCatalog : public QObject {
     fs::path root_;  // the fake cache
     fs::path user_;  // a folder the user added
 
-private slots:
+  private slots:
     void initTestCase() {
-        QSettings::setPath(QSettings::NativeFormat, QSettings::UserScope, dir_.filePath(QStringLiteral("config")));
+        QSettings::setPath(QSettings::NativeFormat, QSettings::UserScope,
+                           dir_.filePath(QStringLiteral("config")));
         root_ = fs::path(dir_.path().toStdString()) / "hub";
         user_ = fs::path(dir_.path().toStdString()) / "my models";
 
@@ -93,7 +94,9 @@ private slots:
         fs::create_directories(root_ / "models--someone--empty" / "snapshots");
 
         fs::create_directories(user_ / "gguf");
-        fs::copy_file(fs::path(LOOM_TEST_DATA_DIR) / "models" / "stories260K.gguf", user_ / "gguf" / "stories.gguf");
+        fs::copy_file(fs::path(LOOM_TEST_DATA_DIR) / "models" / "stories260K.gguf",
+                      user_ / "gguf" / "stories.gguf");
+        fs::create_directories(user_ / "nested" / "deeper");
         fs::copy(kStories, user_ / "nested" / "deeper" / "stories-copy", fs::copy_options::recursive);
         write(user_ / "notes.txt", "not a model");
         fs::create_directory_symlink(user_, user_ / "nested" / "loop");  // scanning must not follow it
@@ -101,7 +104,8 @@ private slots:
 
     void listsSnapshotsWithWhatTheyAre() {
         QVector<ModelEntry> entries = scan_hf_cache(QString::fromStdString(root_.string()));
-        const ModelEntry* main = find(entries, QStringLiteral("karpathy/stories"), QStringLiteral("1111aaaa2222"));
+        const ModelEntry* main =
+            find(entries, QStringLiteral("karpathy/stories"), QStringLiteral("1111aaaa2222"));
         QVERIFY(main);
         QVERIFY(main->isMainRevision);
         QVERIFY(main->name.endsWith(QStringLiteral("(main)")));
@@ -115,7 +119,8 @@ private slots:
         QVERIFY(!main->tokenizer.isEmpty());
         QVERIFY(main->path.endsWith(QStringLiteral("snapshots/1111aaaa2222bbbb")));
 
-        const ModelEntry* older = find(entries, QStringLiteral("karpathy/stories"), QStringLiteral("0000older"));
+        const ModelEntry* older =
+            find(entries, QStringLiteral("karpathy/stories"), QStringLiteral("0000older"));
         QVERIFY(older);
         QVERIFY(!older->isMainRevision);
         QVERIFY(older->runnable);
@@ -134,7 +139,8 @@ private slots:
             const ModelEntry* entry = find(entries, QString::fromLatin1(e.group), QString());
             QVERIFY2(entry, e.group);
             QVERIFY2(!entry->runnable, e.group);
-            QVERIFY2(entry->problem.contains(QLatin1String(e.reason)), qPrintable(e.group + (": " + entry->problem)));
+            QVERIFY2(entry->problem.contains(QLatin1String(e.reason)),
+                     qPrintable(e.group + (": " + entry->problem)));
         }
         const ModelEntry* mamba = find(entries, QStringLiteral("state-spaces/mamba-tiny"), QString());
         QCOMPARE(mamba->architecture, QStringLiteral("mamba"));  // the file's own word for it
@@ -148,10 +154,12 @@ private slots:
 
     void searchesUserFolders() {
         QVector<ModelEntry> entries = scan_user_path(QString::fromStdString(user_.string()));
-        QCOMPARE(entries.size(), 2);  // the GGUF file and the model folder; not the text file, not twice via the loop
+        QCOMPARE(entries.size(),
+                 2);  // the GGUF file and the model folder; not the text file, not twice via the loop
         const ModelEntry* gguf = nullptr;
         const ModelEntry* folder = nullptr;
-        for (const ModelEntry& e : entries) (e.path.endsWith(QStringLiteral(".gguf")) ? gguf : folder) = &e;
+        for (const ModelEntry& e : entries)
+            (e.path.endsWith(QStringLiteral(".gguf")) ? gguf : folder) = &e;
         QVERIFY(gguf && folder);
         QCOMPARE(gguf->format, QStringLiteral("GGUF"));
         QCOMPARE(gguf->source, ModelSource::UserFolder);
@@ -162,7 +170,8 @@ private slots:
         QVERIFY(folder->runnable);
 
         // A model file or folder added by itself is one entry; a file that is no model says so.
-        QCOMPARE(scan_user_path(QString::fromStdString((user_ / "gguf" / "stories.gguf").string())).size(), 1);
+        QCOMPARE(scan_user_path(QString::fromStdString((user_ / "gguf" / "stories.gguf").string())).size(),
+                 1);
         QVector<ModelEntry> text = scan_user_path(QString::fromStdString((user_ / "notes.txt").string()));
         QCOMPARE(text.size(), 1);
         QVERIFY(text.front().problem.contains(QStringLiteral("not a model")));

@@ -35,37 +35,62 @@ GenerationRequest request(quint64 id, qint64 conversation, QVector<Message> mess
     return r;
 }
 
+// Waits until `spy` has recorded `count` signals. (QSignalSpy::wait() would miss a signal that came before
+// it was called, which a quick reply from another thread can do.)
+bool wait_for(QSignalSpy& spy, int count = 1, int timeout_ms = 60000) {
+    QElapsedTimer timer;
+    timer.start();
+    while (spy.size() < count && timer.elapsed() < timeout_ms)
+        QTest::qWait(5);
+    return spy.size() >= count;
+}
+
 }  // namespace
+
+// Re-emits the worker's results on the GUI thread (queued connections, as EngineClient receives them), so
+// that the spies below record them there.
+class WorkerResults : public QObject {
+    Q_OBJECT
+  signals:
+    void modelLoaded(quint64 requestId, const loom::ui::LoadedModel& model);
+    void modelLoadFailed(quint64 requestId, const QString& error, bool cancelled);
+    void replyFinished(const loom::ui::ReplyFinished& result);
+};
 
 class TestEngineWorker : public QObject {
     Q_OBJECT
 
     QThread thread_;
     EngineWorker* worker_ = nullptr;
+    WorkerResults results_;
     QTemporaryDir dir_;
 
     // Calls a worker slot on its thread, as EngineClient does.
     template <class Call>
     void post(Call call) {
-        QMetaObject::invokeMethod(worker_, [w = worker_, call] { call(*w); }, Qt::QueuedConnection);
+        QMetaObject::invokeMethod(
+            worker_, [w = worker_, call] { call(*w); }, Qt::QueuedConnection);
     }
 
     ReplyFinished run(const GenerationRequest& r) {
-        QSignalSpy finished(worker_, &EngineWorker::replyFinished);
+        QSignalSpy finished(&results_, &WorkerResults::replyFinished);
         post([r](EngineWorker& w) { w.generate(r); });
-        if (!finished.wait(60000)) qFatal("no reply");
+        if (!wait_for(finished)) qFatal("no reply");
         return finished.takeFirst().at(0).value<ReplyFinished>();
     }
 
-private slots:
+  private slots:
     void initTestCase() {
         register_worker_types();
         worker_ = new EngineWorker;
         worker_->moveToThread(&thread_);
+        connect(worker_, &EngineWorker::modelLoaded, &results_, &WorkerResults::modelLoaded);
+        connect(worker_, &EngineWorker::modelLoadFailed, &results_, &WorkerResults::modelLoadFailed);
+        connect(worker_, &EngineWorker::replyFinished, &results_, &WorkerResults::replyFinished);
         thread_.start();
-        QSignalSpy loaded(worker_, &EngineWorker::modelLoaded);
+        QSignalSpy loaded(&results_, &WorkerResults::modelLoaded);
         post([](EngineWorker& w) { w.loadModel(1, {}); });  // empty: the built-in model
-        QVERIFY(loaded.wait(30000));
+        QVERIFY(wait_for(loaded));
         LoadedModel model = loaded.takeFirst().at(1).value<LoadedModel>();
         QCOMPARE(model.architecture, QStringLiteral("llama"));
         QCOMPARE(model.layers, 5);
@@ -126,7 +151,7 @@ private slots:
         connection = connect(
             worker_, &EngineWorker::tokenGenerated, this, [&](const StreamedToken&) { ++emitted; },
             Qt::DirectConnection);
-        QSignalSpy finished(worker_, &EngineWorker::replyFinished);
+        QSignalSpy finished(&results_, &WorkerResults::replyFinished);
         GenerationRequest long_reply = request(21, 3, {user(QStringLiteral("Once upon a time"))}, 400);
         long_reply.sampling.temperature = 1.0;  // keeps going (greedy may end the story early)
         long_reply.sampling.seed = 7;
@@ -134,11 +159,13 @@ private slots:
         QTRY_VERIFY_WITH_TIMEOUT(emitted.load() >= 3, 30000);
         worker_->stopRepliesUpTo(21);
         const int at_stop = emitted.load();
-        QVERIFY(finished.wait(30000));
+        QVERIFY(wait_for(finished));
         disconnect(connection);
         ReplyFinished result = finished.takeFirst().at(0).value<ReplyFinished>();
-        QVERIFY2(result.reply.tokens.size() <= at_stop + 1,
-                 qPrintable(QStringLiteral("%1 tokens, %2 when stopped").arg(result.reply.tokens.size()).arg(at_stop)));
+        QVERIFY2(
+            result.reply.tokens.size() <= at_stop + 1,
+            qPrintable(
+                QStringLiteral("%1 tokens, %2 when stopped").arg(result.reply.tokens.size()).arg(at_stop)));
         QCOMPARE(result.reply.stats.stopReason, QStringLiteral("stopped"));
 
         // Stop pressed before the worker started: no token at all.
@@ -152,7 +179,7 @@ private slots:
         QVector<quint64> order;
         auto connection = connect(worker_, &EngineWorker::tokenGenerated, this,
                                   [&](const StreamedToken& t) { order.push_back(t.requestId); });
-        QSignalSpy finished(worker_, &EngineWorker::replyFinished);
+        QSignalSpy finished(&results_, &WorkerResults::replyFinished);
         GenerationRequest a = request(30, 4, {user(QStringLiteral("Once upon a time"))}, 40);
         GenerationRequest b = request(31, 5, {user(QStringLiteral("The cat"))}, 40);
         post([a](EngineWorker& w) { w.generate(a); });
@@ -169,7 +196,7 @@ private slots:
         EngineClient client;
         QSignalSpy loaded(&client, &EngineClient::modelLoaded);
         client.loadModel({});
-        QVERIFY(loaded.wait(30000));
+        QVERIFY(wait_for(loaded));
         QSignalSpy refused(&client, &EngineClient::requestRefused);
         QSignalSpy finished(&client, &EngineClient::replyFinished);
         GenerationRequest r = request(0, 1, {user(QStringLiteral("Once upon a time"))}, 100);
@@ -178,7 +205,7 @@ private slots:
         QCOMPARE(client.generate(r), quint64(0));
         QCOMPARE(refused.size(), 1);
         QVERIFY(refused.front().at(0).toString().contains(QStringLiteral("still writing a reply")));
-        QVERIFY(finished.wait(60000));
+        QVERIFY(wait_for(finished));
         QVERIFY(finished.front().at(0).value<ReplyFinished>().ok);  // the first one was not disturbed
         QVERIFY(!client.isBusy());
         QVERIFY(client.refusalReason().isEmpty());
@@ -188,9 +215,9 @@ private slots:
         fs::path corrupt = fs::path(dir_.path().toStdString()) / "corrupt";
         fs::copy(fs::path(LOOM_RESOURCES_DIR) / "models" / "stories260K", corrupt);
         fs::resize_file(corrupt / "model.safetensors", 5000);  // cut short, as an interrupted download
-        QSignalSpy failed(worker_, &EngineWorker::modelLoadFailed);
+        QSignalSpy failed(&results_, &WorkerResults::modelLoadFailed);
         post([path = QString::fromStdString(corrupt.string())](EngineWorker& w) { w.loadModel(40, {path}); });
-        QVERIFY(failed.wait(30000));
+        QVERIFY(wait_for(failed));
         QCOMPARE(failed.front().at(0).toULongLong(), quint64(40));
         QVERIFY(!failed.front().at(1).toString().isEmpty());
         QCOMPARE(failed.front().at(2).toBool(), false);
@@ -208,12 +235,12 @@ private slots:
     }
 
     void cancellingALoadKeepsThePreviousModel() {
-        QSignalSpy failed(worker_, &EngineWorker::modelLoadFailed);
+        QSignalSpy failed(&results_, &WorkerResults::modelLoadFailed);
         auto connection = connect(
             worker_, &EngineWorker::loadProgress, this,
             [&](quint64 id, double) { worker_->cancelLoadsUpTo(id); }, Qt::DirectConnection);
         post([](EngineWorker& w) { w.loadModel(50, {}); });
-        QVERIFY(failed.wait(30000));
+        QVERIFY(wait_for(failed));
         disconnect(connection);
         QCOMPARE(failed.front().at(2).toBool(), true);  // cancelled
         ReplyFinished after = run(request(51, 6, {user(QStringLiteral("Once upon a time"))}, 5));
