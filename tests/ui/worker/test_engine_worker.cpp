@@ -260,6 +260,93 @@ class TestEngineWorker : public QObject {
         QVERIFY(run(request(62, 7, {user(QStringLiteral("Hello"))}, 5)).ok);
     }
 
+    void captureFeedsTheVisualizerOnlyWhileOpen() {
+        // What the GUI receives, in order, on its thread.
+        QVector<QString> events;
+        QVector<PositionCapture> positions;
+        QVector<AttentionView> attention;
+        QVector<LogitLensView> lens;
+        QVector<QMetaObject::Connection> connections{
+            connect(worker_, &EngineWorker::capturesTruncated, this,
+                    [&](qint64, qint64 keep) {
+                        events << QStringLiteral("truncate %1").arg(keep);
+                        positions.resize(std::min<qsizetype>(positions.size(), keep));
+                    }),
+            connect(worker_, &EngineWorker::capturesReady, this,
+                    [&](qint64, const QVector<PositionCapture>& batch) {
+                        events << QStringLiteral("positions");
+                        positions += batch;
+                    }),
+            connect(worker_, &EngineWorker::attentionReady, this,
+                    [&](qint64, const AttentionView& view) {
+                        events << QStringLiteral("attention");
+                        attention << view;
+                    }),
+            connect(worker_, &EngineWorker::logitLensReady, this, [&](qint64, const LogitLensView& view) { lens << view; }),
+            connect(worker_, &EngineWorker::replyFinished, this, [&] { events << QStringLiteral("finished"); }),
+            // Asked from the GUI while the reply is being written: served between two tokens.
+            connect(
+                worker_, &EngineWorker::tokenGenerated, this,
+                [&](const StreamedToken& t) {
+                    if (t.requestId == 80 && t.position == 8) worker_->requestAttention({9, 8, 0, -1});
+                },
+                Qt::DirectConnection),
+        };
+
+        worker_->setCaptureEnabled(true);
+        QVector<Message> conversation{user(QStringLiteral("Once upon a time"))};
+        ReplyFinished reply = run(request(80, 9, conversation, 8));
+        QVERIFY(reply.ok);
+        const qint64 count = reply.reply.firstPosition + reply.reply.tokens.size();
+        QCOMPARE(positions.size(), count);  // the prompt's positions and every generated token's
+        for (qsizetype i = 0; i < positions.size(); ++i) {
+            QCOMPARE(positions[i].position, i);
+            QCOMPARE(positions[i].hiddenNorms.size(), 6);  // the embedding and 5 layers
+        }
+        QCOMPARE(positions.back().tokenId, reply.reply.tokens.back().id);
+        QCOMPARE(attention.size(), 1);
+        QCOMPARE(attention.front().position, qint64(8));
+        QCOMPARE(attention.front().heads, 8);
+        QVERIFY(events.indexOf(QStringLiteral("attention")) < events.indexOf(QStringLiteral("finished")));
+
+        // Served when idle.
+        worker_->requestAttention({9, count - 1, 2, 3});
+        worker_->requestLogitLens({9, count - 1});
+        QTRY_COMPARE_WITH_TIMEOUT(lens.size(), 1, 30000);
+        QTRY_COMPARE_WITH_TIMEOUT(attention.size(), 2, 30000);
+        QCOMPARE(attention.back().head, 3);
+        QCOMPARE(attention.back().heads, 1);
+        QCOMPARE(lens.front().layers.size(), 6);
+
+        // Regenerating truncates the captures to the reused prefix and sends the rest again.
+        events.clear();
+        run(request(81, 9, conversation, 8));
+        QCOMPARE(events.front(), QStringLiteral("truncate %1").arg(reply.reply.firstPosition - 1));
+        QCOMPARE(positions.size(), count);
+
+        // Closed: no capture while generating. Opened again: the conversation is evaluated with capture on.
+        worker_->setCaptureEnabled(false);
+        positions.clear();
+        conversation << reply.reply << user(QStringLiteral(" The end."));
+        ReplyFinished closed = run(request(82, 9, conversation, 6));
+        QVERIFY(positions.isEmpty());
+        worker_->setCaptureEnabled(true);
+        events.clear();
+        CaptureRequest replay;
+        replay.conversationId = 9;
+        replay.messages = conversation;
+        replay.messages << closed.reply;
+        post([replay](EngineWorker& w) { w.captureConversation(replay); });
+        const qint64 all = closed.reply.firstPosition + closed.reply.tokens.size();
+        QTRY_COMPARE_WITH_TIMEOUT(positions.size(), all, 30000);
+        QCOMPARE(events.front(), QStringLiteral("truncate 0"));
+        for (qsizetype i = 0; i < positions.size(); ++i) QCOMPARE(positions[i].position, i);
+        QCOMPARE(positions.back().tokenId, closed.reply.tokens.back().id);
+
+        worker_->setCaptureEnabled(false);
+        for (const auto& connection : connections) disconnect(connection);
+    }
+
     void reusesTheKvCacheForAnUnchangedPrefix() {
         QVector<Message> conversation{user(QStringLiteral("Once upon a time there was a dog"))};
         ReplyFinished first = run(request(70, 8, conversation, 12));
