@@ -12,6 +12,7 @@
 #include <QSettings>
 #include <QSplitter>
 #include <QStatusBar>
+#include <memory>
 
 #include "about_dialog.h"
 #include "api/builtin_model.h"
@@ -67,6 +68,10 @@ MainWindow::MainWindow(const MainWindowOptions& options, QWidget* parent) : QMai
     splitter_->setStretchFactor(1, 1);
     splitter_->setChildrenCollapsible(false);
     setCentralWidget(splitter_);
+    // Files dropped anywhere on the window go to the window (to load a model), also over the visualizer's
+    // web view, which would otherwise try to open them as pages.
+    for (QWidget* child : visualizer_->findChildren<QWidget*>())
+        child->setAcceptDrops(false);
 
     model_label_ = new QLabel(tr("No model"));
     statusBar()->addPermanentWidget(model_label_);
@@ -84,14 +89,16 @@ MainWindow::MainWindow(const MainWindowOptions& options, QWidget* parent) : QMai
         pane_->setModelMode(model.name, model.hasChatTemplate);
         showMessage(tr("Loaded %1 in %2 s").arg(model.name).arg(model.loadSeconds, 0, 'f', 2), 4000);
     });
-    const bool start_with_named_model = !options.model.isEmpty();
+    // If the model named on the command line fails and nothing else is loaded, fall back (once) to the
+    // built-in model, so that the window is usable.
+    auto fall_back = std::make_shared<bool>(!options.model.isEmpty());
     connect(client_, &EngineClient::modelLoadFailed, this,
-            [this, start_with_named_model](const QString& error, bool cancelled) {
+            [this, fall_back](const QString& error, bool cancelled) {
                 if (!cancelled) showMessage(tr("Could not load the model: %1").arg(error), 15000);
-                // The model named on the command line failed and nothing else is loaded: fall back to the
-                // built-in one, so that the window is usable.
-                if (start_with_named_model && !client_->model() && !client_->isLoading())
+                if (*fall_back && !client_->model() && !client_->isLoading()) {
+                    *fall_back = false;
                     client_->loadModel({});
+                }
             });
     connect(client_, &EngineClient::requestRefused, this,
             [this](const QString& reason) { showMessage(reason); });
@@ -224,9 +231,8 @@ void MainWindow::openModelPath(const QString& path) {
 }
 
 void MainWindow::dragEnterEvent(QDragEnterEvent* event) {
-    const QMimeData* mime = event->mimeData();
-    if (mime->hasUrls() &&
-        std::any_of(mime->urls().begin(), mime->urls().end(), [](const QUrl& u) { return u.isLocalFile(); }))
+    const QList<QUrl> urls = event->mimeData()->urls();
+    if (std::any_of(urls.begin(), urls.end(), [](const QUrl& url) { return url.isLocalFile(); }))
         event->acceptProposedAction();
 }
 

@@ -8,23 +8,28 @@
 #include <QDir>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QMimeData>
 #include <QPushButton>
 #include <QSettings>
 #include <QSignalSpy>
+#include <QStatusBar>
 #include <QTemporaryDir>
 #include <QTextBlock>
 #include <QTextBrowser>
 #include <QWebEnginePage>
 #include <QWebEngineView>
 #include <QtTest>
+#include <filesystem>
 #include <memory>
 
+#include "catalog/model_catalog.h"
 #include "chat/chat_controller.h"
 #include "chat/chat_pane.h"
 #include "chat/message_input.h"
 #include "chat/sampling_controls.h"
 #include "chat/transcript_view.h"
 #include "main_window.h"
+#include "store/conversation_store.h"
 #include "visualizer/visualizer_panel.h"
 #include "worker/engine_client.h"
 
@@ -185,6 +190,41 @@ class TestMainWindow : public QObject {
                                   position, 10000);
     }
 
+    void editingAndRegeneratingKeepEarlierVersions() {
+        ChatController* chat = window_->chat();
+        const Message first_user = chat->messages().front();
+        const Message first_reply = chat->messages().back();
+
+        // Regenerate (Ctrl+R): a new reply; the old one is kept as its earlier version.
+        QSignalSpy ended(chat, &ChatController::replyEnded);
+        QTest::keyClick(window_.get(), Qt::Key_R, Qt::ControlModifier);
+        QVERIFY(ended.wait(30000));
+        QCOMPARE(chat->messages().size(), 2);
+        const Message regenerated = chat->messages().back();
+        QVERIFY(regenerated.id != first_reply.id);
+
+        // Edit the user message (its "edit" link), change it, send: the old branch is kept.
+        TranscriptView* transcript = window_->chatPane()->transcript();
+        emit transcript->anchorClicked(QUrl(QStringLiteral("edit:%1").arg(first_user.id)));
+        QCOMPARE(window_->chatPane()->input()->toPlainText(), first_user.content);
+        window_->chatPane()->input()->setPlainText(QStringLiteral("Once upon a time, a cat"));
+        QTest::mouseClick(window_->chatPane()->sendButton(), Qt::LeftButton);
+        QVERIFY(ended.wait(30000));
+        QCOMPARE(chat->messages().size(), 2);
+        QCOMPARE(chat->messages().front().content, QStringLiteral("Once upon a time, a cat"));
+
+        ConversationStore store(store_file_);  // what is on disk, read as another process would
+        QVector<Message> replaced_reply = store.replacedBy(regenerated.id);
+        QCOMPARE(replaced_reply.size(), 1);
+        QCOMPARE(replaced_reply.front().content, first_reply.content);
+        QVector<Message> old_branch = store.replacedBy(chat->messages().front().id);
+        QCOMPARE(old_branch.size(), 2);
+        QCOMPARE(old_branch.front().content, first_user.content);
+        QCOMPARE(old_branch.back().id, regenerated.id);
+        QVERIFY(
+            transcript->toHtml().contains(QStringLiteral("versions:%1").arg(chat->messages().front().id)));
+    }
+
     void escapeStopsAReply() {
         QSignalSpy changed(window_->chat(), &ChatController::conversationChanged);
         QTest::keyClick(window_.get(), Qt::Key_N, Qt::ControlModifier);  // a new chat: an empty context
@@ -208,6 +248,41 @@ class TestMainWindow : public QObject {
         QCOMPARE(messages.size(), 2);
         QCOMPARE(messages.back().stats.stopReason, QStringLiteral("stopped"));
         QVERIFY(messages.back().tokens.size() < 500);
+    }
+
+    void droppingAModelOnTheWindowLoadsIt() {
+        namespace fs = std::filesystem;
+        const fs::path models = fs::path(home().filePath(QStringLiteral("dropped")).toStdString());
+        fs::create_directories(models);
+        fs::copy(fs::path(LOOM_RESOURCES_DIR) / "models" / "stories260K", models / "stories-copy");
+        fs::copy(models / "stories-copy", models / "stories-cut");
+        fs::resize_file(models / "stories-cut" / "model.safetensors", 4000);  // a download cut short
+
+        auto drop = [&](const fs::path& path) {
+            QMimeData mime;
+            mime.setUrls({QUrl::fromLocalFile(QString::fromStdString(path.string()))});
+            QDragEnterEvent enter(QPoint(300, 300), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+            QApplication::sendEvent(window_.get(), &enter);
+            QVERIFY(enter.isAccepted());
+            QDropEvent dropped(QPointF(300, 300), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+            QApplication::sendEvent(window_.get(), &dropped);
+        };
+        const QString copy = QString::fromStdString((models / "stories-copy").string());
+        drop(models / "stories-copy");
+        QTRY_COMPARE_WITH_TIMEOUT(QFileInfo(window_->engine()->model()->path).canonicalFilePath(),
+                                  QFileInfo(copy).canonicalFilePath(), 30000);
+        QVERIFY(window_->catalog()->userPaths().contains(copy));  // listed, and remembered
+
+        // A corrupt model: the engine's message is shown, and the model loaded before stays in use.
+        drop(models / "stories-cut");
+        QTRY_VERIFY_WITH_TIMEOUT(
+            window_->statusBar()->currentMessage().contains(QStringLiteral("Could not load")), 30000);
+        QCOMPARE(QFileInfo(window_->engine()->model()->path).canonicalFilePath(),
+                 QFileInfo(copy).canonicalFilePath());
+        QSignalSpy ended(window_->chat(), &ChatController::replyEnded);
+        send(QStringLiteral(" The dog"));
+        QVERIFY(ended.wait(30000));
+        QVERIFY(ended.front().at(1).toBool());
     }
 
     void restartBringsBackTheConversationAndTheDraft() {

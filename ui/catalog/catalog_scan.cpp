@@ -44,6 +44,22 @@ QString bytes_text(quint64 bytes) {
     return QString::number(value, 'f', unit == 0 ? 0 : 1) + QLatin1Char(' ') + QLatin1String(units[unit]);
 }
 
+QString model_display_name(const QString& path) {
+    // <cache>/models--org--name/snapshots/<commit>
+    QFileInfo info(path);
+    QDir snapshots = info.dir();
+    if (snapshots.dirName() == QLatin1String("snapshots")) {
+        QString repo = QFileInfo(snapshots.absolutePath()).dir().dirName();
+        if (repo.startsWith(QLatin1String("models--"))) {
+            QString id = repo.mid(8);
+            int separator = id.indexOf(QLatin1String("--"));
+            if (separator > 0) id = id.left(separator) + QLatin1Char('/') + id.mid(separator + 2);
+            return id;
+        }
+    }
+    return info.fileName().isEmpty() ? path : info.fileName();
+}
+
 ModelEntry describe_entry(const QString& path, ModelSource source, quint64 memoryBudget) {
     ModelEntry entry;
     entry.source = source;

@@ -32,6 +32,8 @@ struct ModelEntry {
 // "260K", "494M", "7.6B" parameters; "1.2 GB" on disk.
 QString parameters_text(qint64 parameters);
 QString bytes_text(quint64 bytes);
+// How the GUI names a model: "org/name" for a Hugging Face cache snapshot, else the file or folder name.
+QString model_display_name(const QString& path);
 
 }  // namespace loom::ui
 

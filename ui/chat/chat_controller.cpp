@@ -65,8 +65,11 @@ ChatController::ChatController(ConversationStore* store, EngineClient* client, C
 
     connect(list_, &ConversationList::newRequested, this, &ChatController::newConversation);
     connect(list_, &ConversationList::selected, this, &ChatController::openConversation);
-    connect(list_, &ConversationList::renameRequested, this, &ChatController::renameConversation);
-    connect(list_, &ConversationList::deleteRequested, this, &ChatController::deleteConversation);
+    // Queued: both come from inside the list's own handlers (an item's edit, a menu), and both refill it.
+    connect(list_, &ConversationList::renameRequested, this, &ChatController::renameConversation,
+            Qt::QueuedConnection);
+    connect(list_, &ConversationList::deleteRequested, this, &ChatController::deleteConversation,
+            Qt::QueuedConnection);
 
     connect(client_, &EngineClient::tokenGenerated, this, &ChatController::onToken);
     connect(client_, &EngineClient::replyFinished, this, &ChatController::onReplyFinished);

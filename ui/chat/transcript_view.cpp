@@ -7,6 +7,8 @@
 #include <QTextDocument>
 #include <QUrl>
 
+#include "catalog/model_entry.h"
+
 namespace loom::ui {
 
 namespace {
@@ -141,8 +143,10 @@ QString TranscriptView::messageHtml(const Message& m, bool last) const {
         html += QStringLiteral("<p class=\"meta\">%1</p>").arg(actions.join(QStringLiteral(" · ")));
         return html;
     }
-    html += QStringLiteral("<p class=\"who\">%1</p>")
-                .arg(assistant_name_.isEmpty() ? tr("Assistant") : assistant_name_.toHtmlEscaped());
+    // Each reply is signed by the model that wrote it (the conversation may have changed models).
+    QString author = m.model.isEmpty() ? assistant_name_ : model_display_name(m.model);
+    if (author.isEmpty()) author = tr("Assistant");
+    html += QStringLiteral("<p class=\"who\">%1</p>").arg(author.toHtmlEscaped());
     QString body;
     if (m.tokens.isEmpty() || m.firstPosition < 0) {
         body = escape(m.content);

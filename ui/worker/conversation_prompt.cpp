@@ -1,8 +1,5 @@
 #include "worker/conversation_prompt.h"
 
-#include <QDir>
-#include <QFileInfo>
-
 #include "api/chat_prompt.h"
 
 namespace loom::ui {
@@ -35,22 +32,6 @@ std::vector<int32_t> conversation_tokens(const loom::Model& model, const QString
         tokens.insert(tokens.end(), encoded.begin(), encoded.end());
     }
     return tokens;
-}
-
-QString model_display_name(const QString& path) {
-    // <cache>/models--org--name/snapshots/<commit>
-    QFileInfo info(path);
-    QDir snapshots = info.dir();
-    if (snapshots.dirName() == QLatin1String("snapshots")) {
-        QString repo = QFileInfo(snapshots.absolutePath()).dir().dirName();
-        if (repo.startsWith(QLatin1String("models--"))) {
-            QString id = repo.mid(8);
-            int separator = id.indexOf(QLatin1String("--"));
-            if (separator > 0) id = id.left(separator) + QLatin1Char('/') + id.mid(separator + 2);
-            return id;
-        }
-    }
-    return info.fileName().isEmpty() ? path : info.fileName();
 }
 
 }  // namespace loom::ui

@@ -22,7 +22,4 @@ std::vector<loom::ChatMessage> chat_messages(const QString& systemPrompt, const 
 std::vector<int32_t> conversation_tokens(const loom::Model& model, const QString& systemPrompt,
                                          const QVector<Message>& messages);
 
-// How the GUI names a model: "org/name" for a Hugging Face cache snapshot, else the file or folder name.
-QString model_display_name(const QString& path);
-
 }  // namespace loom::ui
