@@ -26,18 +26,15 @@ VisualizerLink::VisualizerLink(VisualizerPanel* panel, EngineClient* client, Cha
     });
     connect(panel_, &VisualizerPanel::logitLensRequested, this,
             [this](qint64 position) { client_->requestLogitLens(chat_->currentConversation(), position); });
-    connect(panel_, &VisualizerPanel::positionSelected, this, [this](qint64 position) {
-        follow_latest_ = position == positions_ - 1;
-        chat_->selectPosition(position);
-    });
+    // -1: the user went back to following the newest token.
+    connect(panel_, &VisualizerPanel::positionSelected, this,
+            [this](qint64 position) { chat_->selectPosition(position); });
 
-    connect(chat_, &ChatController::tokenSelected, this, [this](qint64 position) {
-        follow_latest_ = false;
-        panel_->selectPosition(position);
-    });
+    connect(chat_, &ChatController::tokenSelected, this,
+            [this](qint64 position) { panel_->selectPosition(position); });
     connect(chat_, &ChatController::conversationChanged, this, &VisualizerLink::onConversationChanged);
     connect(chat_, &ChatController::replyStarted, this, [this] {
-        follow_latest_ = true;  // a new reply: show its tokens as they come
+        panel_->selectPosition(-1);  // a new reply: follow its tokens as they come
         reply_captured_ = client_->captureEnabled();
     });
     connect(chat_, &ChatController::replyEnded, this, [this](qint64 conversation) {
@@ -55,8 +52,8 @@ void VisualizerLink::setOpen(bool open) {
 
 void VisualizerLink::recapture() {
     panel_->truncate(0);
+    panel_->selectPosition(-1);
     positions_ = 0;
-    follow_latest_ = true;
     client_->captureConversation(chat_->captureRequest());
 }
 
@@ -73,8 +70,8 @@ void VisualizerLink::onModelLoaded(const LoadedModel& model) {
 
 void VisualizerLink::onConversationChanged() {
     panel_->truncate(0);
+    panel_->selectPosition(-1);
     positions_ = 0;
-    follow_latest_ = true;
     if (open_) recapture();
 }
 
@@ -91,9 +88,8 @@ void VisualizerLink::onCapturesReady(qint64 conversationId, const QVector<Positi
         if (positions.front().position > positions_) recapture();
         return;
     }
-    panel_->appendPositions(positions);
+    panel_->appendPositions(positions);  // the panel follows the newest one unless a token was picked
     positions_ = positions.back().position + 1;
-    if (follow_latest_) panel_->selectPosition(positions_ - 1);
 }
 
 }  // namespace loom::ui

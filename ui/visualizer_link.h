@@ -3,7 +3,8 @@
 //   - opening it (or switching conversation, or loading a model while it is open) re-evaluates the shown
 //     conversation with capture on, so that the views fill;
 //   - the positions, attention and logit lens of the shown conversation go to the panel, others are dropped;
-//   - the selected token follows the newest one until the user picks one, in the chat or in the panel.
+//   - the selected token follows the newest one until the user picks one, in the chat or in the panel; a new
+//     reply follows its tokens again.
 #pragma once
 
 #include <QObject>
@@ -38,7 +39,6 @@ class VisualizerLink : public QObject {
     EngineClient* client_;
     ChatController* chat_;
     bool open_ = false;
-    bool follow_latest_ = true;    // select each new position as it arrives
     qint64 positions_ = 0;         // positions the panel holds
     bool reply_captured_ = false;  // the reply in progress started with capture on
 };

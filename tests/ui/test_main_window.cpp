@@ -167,6 +167,7 @@ class TestMainWindow : public QObject {
                                   30000);
         QVERIFY(state.value(QStringLiteral("hasHiddenStates")).toBool());
         QCOMPARE(state.value(QStringLiteral("selected")).toInteger(), positions - 1);
+        QVERIFY(state.value(QStringLiteral("following")).toBool());  // the newest token, until one is picked
         window_->grab().save(artifacts_dir() + QStringLiteral("/main_window_attention.png"));
         show_view(*window_, QStringLiteral("lens"));
         QTRY_VERIFY_WITH_TIMEOUT(visualizer_state(*window_).value(QStringLiteral("hasLogitLens")).toBool(),

@@ -183,6 +183,10 @@ void ModelBrowser::showLoadProgress(double fraction) {
 
 void ModelBrowser::showLoaded(const LoadedModel& model) {
     loaded_path_ = model.path;
+    if (!selectedEntry()) {  // nothing chosen yet: show the model in use
+        QModelIndex loaded = proxy_->mapFromSource(model_->indexOfPath(model.path));
+        if (loaded.isValid()) view_->setCurrentIndex(loaded);
+    }
     progress_->setVisible(false);
     cancel_->setVisible(false);
     status_->setText(tr("<b>Loaded:</b> %1 (%2, %3 parameters, %4) in %5 s")

@@ -184,6 +184,7 @@ void ChatController::openConversation(qint64 id) {
     if (!conversation) return;
     current_ = id;
     notice_.clear();
+    pane_->setStatus(QString());  // the last reply's numbers belong to the conversation left
     loading_fields_ = true;
     pane_->systemPrompt()->setPlainText(conversation->systemPrompt);
     pane_->input()->setPlainText(conversation->draft);

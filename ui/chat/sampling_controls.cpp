@@ -5,6 +5,7 @@
 #include <QPushButton>
 #include <QSettings>
 #include <QSpinBox>
+#include <initializer_list>
 
 namespace loom::ui {
 
@@ -42,6 +43,10 @@ SamplingControls::SamplingControls(QWidget* parent) : QWidget(parent) {
                     tr("The same seed and settings give the same reply; -1: a new seed each time."));
     seed_->setSpecialValueText(tr("random"));
 
+    for (QAbstractSpinBox* box : std::initializer_list<QAbstractSpinBox*>{
+             temperature_, top_k_, top_p_, min_p_, repeat_penalty_, max_tokens_, seed_})
+        box->setMaximumWidth(90);
+
     auto* reset = new QPushButton(tr("Defaults"));
     connect(reset, &QPushButton::clicked, this, [this] { setSettings(SamplingSettings{}); });
 
@@ -51,7 +56,7 @@ SamplingControls::SamplingControls(QWidget* parent) : QWidget(parent) {
     form->addRow(tr("Top-k"), top_k_);
     form->addRow(tr("Top-p"), top_p_);
     form->addRow(tr("Min-p"), min_p_);
-    form->addRow(tr("Repetition penalty"), repeat_penalty_);
+    form->addRow(tr("Repeat penalty"), repeat_penalty_);
     form->addRow(tr("Max tokens"), max_tokens_);
     form->addRow(tr("Seed"), seed_);
     form->addRow(QString(), reset);

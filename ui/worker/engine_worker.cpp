@@ -352,9 +352,18 @@ void EngineWorker::captureConversation(const CaptureRequest& request) {
     try {
         std::vector<int32_t> tokens = conversation_tokens(*model_, request.systemPrompt, request.messages);
         Conversation& state = conversation(id);
-        if (static_cast<int64_t>(tokens.size()) > state.session->context_length())
-            loom::fail("the conversation (", tokens.size(), " tokens) is longer than the context of ",
-                       state.session->context_length(), " tokens");
+        // A reply that filled the context ends with a token that was never evaluated; a conversation written
+        // with a model of a longer context may not fit at all. Show what fits.
+        const auto context = static_cast<size_t>(state.session->context_length());
+        if (tokens.size() > context) {
+            if (tokens.size() > context + 1)
+                emit problem(
+                    tr("The visualizer shows the first %1 tokens: the conversation (%2 tokens) is longer "
+                       "than this model's context.")
+                        .arg(context)
+                        .arg(tokens.size()));
+            tokens.resize(context);
+        }
         state.sent = 0;  // the visualizer starts from an empty page
         prepareCapture(id, state, tokens, false);
         size_t held = state.session->tokens().size();

@@ -282,8 +282,10 @@ class TestEngineWorker : public QObject {
                         events << QStringLiteral("attention");
                         attention << view;
                     }),
-            connect(worker_, &EngineWorker::logitLensReady, this, [&](qint64, const LogitLensView& view) { lens << view; }),
-            connect(worker_, &EngineWorker::replyFinished, this, [&] { events << QStringLiteral("finished"); }),
+            connect(worker_, &EngineWorker::logitLensReady, this,
+                    [&](qint64, const LogitLensView& view) { lens << view; }),
+            connect(worker_, &EngineWorker::replyFinished, this,
+                    [&] { events << QStringLiteral("finished"); }),
             // Asked from the GUI while the reply is being written: served between two tokens.
             connect(
                 worker_, &EngineWorker::tokenGenerated, this,
@@ -340,11 +342,36 @@ class TestEngineWorker : public QObject {
         const qint64 all = closed.reply.firstPosition + closed.reply.tokens.size();
         QTRY_COMPARE_WITH_TIMEOUT(positions.size(), all, 30000);
         QCOMPARE(events.front(), QStringLiteral("truncate 0"));
-        for (qsizetype i = 0; i < positions.size(); ++i) QCOMPARE(positions[i].position, i);
+        for (qsizetype i = 0; i < positions.size(); ++i)
+            QCOMPARE(positions[i].position, i);
         QCOMPARE(positions.back().tokenId, closed.reply.tokens.back().id);
 
         worker_->setCaptureEnabled(false);
-        for (const auto& connection : connections) disconnect(connection);
+        for (const auto& connection : connections)
+            disconnect(connection);
+    }
+
+    void aReplyThatFilledTheContextCanBeShown() {
+        // Greedy without a repetition penalty, the built-in model does not stop before its 512-token context.
+        GenerationRequest r = request(90, 10, {user(QStringLiteral("Once upon a time"))}, 1000);
+        r.sampling.repeatPenalty = 1;
+        ReplyFinished full = run(r);
+        QVERIFY(full.ok);
+        QCOMPARE(full.reply.stats.stopReason, QStringLiteral("context full"));
+        // Its last token was shown but never evaluated: the visualizer gets the 512 positions that exist.
+        QVector<PositionCapture> positions;
+        auto connection = connect(worker_, &EngineWorker::capturesReady, this,
+                                  [&](qint64, const QVector<PositionCapture>& batch) { positions += batch; });
+        QSignalSpy problems(worker_, &EngineWorker::problem);
+        worker_->setCaptureEnabled(true);
+        CaptureRequest replay;
+        replay.conversationId = 11;  // a restart: not in the worker's sessions
+        replay.messages = {user(QStringLiteral("Once upon a time")), full.reply};
+        post([replay](EngineWorker& w) { w.captureConversation(replay); });
+        QTRY_COMPARE_WITH_TIMEOUT(positions.size(), 512, 60000);
+        worker_->setCaptureEnabled(false);
+        disconnect(connection);
+        QCOMPARE(problems.size(), 0);
     }
 
     void reusesTheKvCacheForAnUnchangedPrefix() {
