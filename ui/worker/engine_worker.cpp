@@ -232,9 +232,9 @@ void EngineWorker::forgetConversation(qint64 conversationId) {
 // Lines up the session, the recorder and the GUI before `tokens` are evaluated: keeps the part of the session
 // that is still valid (and, with capture on, recorded), truncates the rest, and tells the visualizer.
 void EngineWorker::prepareCapture(qint64 conversationId, Conversation& state,
-                                  const std::vector<int32_t>& tokens, bool for_generation) {
+                                  const std::vector<int32_t>& tokens, bool for_generation, bool capture) {
     int64_t keep = reusable_prefix(state.session->tokens(), tokens, for_generation);
-    if (capture_enabled_.load()) {
+    if (capture) {
         if (!state.recorder) {
             loom::CaptureRecorderOptions options;
             options.memory_budget = kCaptureBudgetBytes;
@@ -293,8 +293,8 @@ void EngineWorker::generate(const GenerationRequest& request) {
         loom::GenerateOptions options;
         options.sampling = sampling_options(request.sampling);
         options.max_tokens = request.sampling.maxTokens;
-        const bool capture = capture_enabled_.load();
-        prepareCapture(id, state, prompt.tokens, true);
+        const bool capture = capture_enabled_.load();  // read once: the GUI may switch it meanwhile
+        prepareCapture(id, state, prompt.tokens, true, capture);
         if (capture) {
             options.capture = state.recorder->plan();
             options.capture_sink = state.recorder->sink();
@@ -365,7 +365,7 @@ void EngineWorker::captureConversation(const CaptureRequest& request) {
             tokens.resize(context);
         }
         state.sent = 0;  // the visualizer starts from an empty page
-        prepareCapture(id, state, tokens, false);
+        prepareCapture(id, state, tokens, false, true);
         size_t held = state.session->tokens().size();
         if (held < tokens.size()) {
             loom::CapturePlan plan = state.recorder->plan();

@@ -78,7 +78,7 @@ class EngineWorker : public QObject {
     Conversation& conversation(qint64 id);
     Conversation* findConversation(qint64 id);
     void prepareCapture(qint64 conversationId, Conversation& state, const std::vector<int32_t>& tokens,
-                        bool for_generation);
+                        bool for_generation, bool capture);
     void sendNewCaptures(qint64 conversationId, Conversation& state);
     bool stopped(quint64 requestId) const;
 
