@@ -10,6 +10,7 @@ packages=(
   nlohmann-json3-dev libpcre2-dev libicu-dev
   # Vulkan backend (lavapipe gives CI a CPU Vulkan device)
   libvulkan-dev glslang-tools spirv-tools mesa-vulkan-drivers vulkan-tools
+  vulkan-validationlayers  # the GPU tests check every Vulkan call with it
   # desktop app
   qt6-base-dev qt6-base-dev-tools qt6-webengine-dev qt6-webengine-dev-tools qt6-svg-dev
   libqt6sql6-sqlite libqt6svg6 qt6-image-formats-plugins libgl-dev fonts-dejavu-core

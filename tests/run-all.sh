@@ -20,7 +20,7 @@ echo "== Sanitizer build (ASan + UBSan) and the engine's tests"
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DLOOM_SANITIZE=ON -DLOOM_BUILD_APP=OFF -DLOOM_WERROR=ON
 cmake --build build-asan -j "$jobs"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-    ctest --test-dir build-asan --output-on-failure -j "$jobs" -L engine
+    ctest --test-dir build-asan --output-on-failure -j "$jobs" -L "engine|gpu"
 
 if [ -d tests/fuzz ] && command -v clang++ >/dev/null; then
     echo "== Fuzzers (libFuzzer, a short run each)"

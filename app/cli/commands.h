@@ -6,6 +6,7 @@
 #include <string>
 
 #include "args.h"
+#include "gpu/backend_choice.h"
 #include "model/model.h"
 
 namespace loom::cli {
@@ -14,13 +15,15 @@ int generate_command(Args args);
 int inspect_command(Args args);
 int tokenize_command(Args args);
 int bench_command(Args args);
+int convert_command(Args args);
+int devices_command(Args args);
 
 // Shared by the commands: --model (a path, a snapshot, "org/name"; default: the built-in model), --threads,
 // --backend. Loads the model, reporting progress on stderr when it takes a while.
 struct ModelArgs {
     std::string model;
-    int threads = 0;
-    std::string backend = "cpu";
+    std::string weight_type;  // --quantize: convert weights on load ("Q8_0", "Q4_0", "F16"...)
+    BackendRequest backend;
 };
 ModelArgs take_model_args(Args& args);
 std::shared_ptr<Model> load_model(const ModelArgs& model_args);

@@ -14,9 +14,7 @@ namespace {
 nlohmann::json token_json(const Tokenizer& tokenizer, const GeneratedToken& token) {
     nlohmann::json top = nlohmann::json::array();
     for (const TokenProbability& alt : token.top)
-        top.push_back({{"id", alt.id},
-                       {"text", tokenizer.decode(std::span<const int32_t>(&alt.id, 1), false)},
-                       {"logprob", alt.logprob}});
+        top.push_back({{"id", alt.id}, {"text", tokenizer.token_text(alt.id)}, {"logprob", alt.logprob}});
     return {
         {"type", "token"}, {"id", token.id}, {"text", token.text}, {"logprob", token.logprob}, {"top", top}};
 }

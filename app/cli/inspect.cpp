@@ -8,17 +8,6 @@
 
 namespace loom::cli {
 
-namespace {
-
-std::string shape_text(const std::vector<int64_t>& shape) {
-    std::string s = "[";
-    for (size_t i = 0; i < shape.size(); ++i)
-        s += (i ? ", " : "") + std::to_string(shape[i]);
-    return s + "]";
-}
-
-}  // namespace
-
 int inspect_command(Args args) {
     std::string spec = args.value("--model", "-m").value_or("");
     bool brief = args.flag("--brief");

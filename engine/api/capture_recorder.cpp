@@ -56,6 +56,8 @@ void CaptureRecorder::receive(const Captured& c) {
             // rows are head-major: row h * tokens + t is head h of token pos0 + t, over cols = pos0 + tokens.
             for (int64_t t = 0; t < c.tokens; ++t) {
                 int64_t position = c.pos0 + t;
+                // Dropped for the budget while an earlier layer of this same batch arrived: keep it dropped.
+                if (position < oldest_attention_) continue;
                 Position& p = at(position);
                 size_t row_length = static_cast<size_t>(position + 1);
                 if (p.attention.empty()) {

@@ -64,7 +64,11 @@ GenerationStats generate(Session& session, std::span<const int32_t> prompt, cons
     stats.prompt_seconds = seconds_since(start);
 
     Sampler sampler(options.sampling);
+    // The decoder sees the prompt first, so that the reply's first word gets the spacing it has after the
+    // prompt (SentencePiece decoders drop the space of a sequence's first word).
     StreamDecoder decoder(tokenizer);
+    for (int32_t id : prompt)
+        decoder.push(id);
     const std::vector<int32_t>& stops = tokenizer.special().end_of_generation;
     auto is_stop = [&](int32_t id) { return std::find(stops.begin(), stops.end(), id) != stops.end(); };
 

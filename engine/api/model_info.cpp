@@ -4,12 +4,14 @@
 #include <map>
 #include <set>
 
+#include "chat/chat_template.h"
 #include "formats/gguf.h"
 #include "formats/gguf_keys.h"
 #include "formats/hf_cache.h"
 #include "formats/json_fields.h"
 #include "formats/safetensors.h"
 #include "model/architecture.h"
+#include "model/weights.h"
 #include "tokenizer/gguf_tokenizer.h"
 #include "tokenizer/tokenizer.h"
 #include "util/error.h"
@@ -75,7 +77,12 @@ void describe_hf_folder(const fs::path& folder, const DescribeOptions& options, 
     }
     nlohmann::json config_json = read_json_file(config_path);
     JsonFields config(config_json, "config.json");
-    std::string model_type = config.string_if("model_type").value_or("unknown");
+    std::string model_type = config.string_if("model_type").value_or("");
+    if (model_type.empty()) {
+        d.architecture = "unknown";
+        d.problem = "config.json has no model_type, so the architecture is unknown";
+        return;
+    }
     d.architecture = model_type;
     const Architecture* arch = find_architecture_by_hf_type(model_type);
 
@@ -89,21 +96,17 @@ void describe_hf_folder(const fs::path& folder, const DescribeOptions& options, 
             d.problem = std::string("its tokenizer cannot be read: ") + e.what();
         }
     }
-    if (fs::exists(folder / "tokenizer_config.json")) {
-        nlohmann::json tc = read_json_file(folder / "tokenizer_config.json");
-        d.has_chat_template =
-            tc.is_object() && tc.contains("chat_template") && !tc["chat_template"].is_null();
-    }
+    d.has_chat_template = read_hf_chat_template(folder).has_value();
 
     if (!arch) {
-        d.problem = "the " + model_type +
-                    " architecture is not supported (supported: " + supported_architectures_text() + ")";
+        d.problem = unsupported_architecture_message(model_type);
         return;
     }
     d.architecture = std::string(arch->name);
     d.config = arch->config_from_hf(config);
     d.config->architecture = d.architecture;
     d.config->validate();
+    check_weights(tensors, *d.config, arch->tensor_names());
     if (!d.problem.empty()) return;
     if (d.tokenizer.empty()) {
         d.problem = "no tokenizer.json: the model's tokenizer is missing";
@@ -118,7 +121,8 @@ void describe_gguf_file(const fs::path& file, const DescribeOptions& options, Mo
     GgufFile gguf = GgufFile::open(file.string());
     TensorSet tensors = gguf.tensor_set();
     summarise_tensors(tensors, d, options.list_tensors);
-    d.architecture = std::string(gguf.metadata().get_string(gguf::key::kGeneralArchitecture).value_or("unknown"));
+    d.architecture =
+        std::string(gguf.metadata().get_string(gguf::key::kGeneralArchitecture).value_or("unknown"));
     d.has_chat_template = gguf.metadata().get_string(gguf::key::kTokenizerChatTemplate).has_value();
     try {
         d.tokenizer = tokenizer_from_gguf(gguf.metadata()).kind();
@@ -127,13 +131,13 @@ void describe_gguf_file(const fs::path& file, const DescribeOptions& options, Mo
     }
     const Architecture* arch = find_architecture_by_gguf_name(d.architecture);
     if (!arch) {
-        d.problem = "the " + d.architecture + " architecture is not supported (supported: " +
-                    supported_architectures_text() + ")";
+        d.problem = unsupported_architecture_message(d.architecture);
         return;
     }
     d.config = arch->config_from_gguf(gguf);
     d.config->architecture = d.architecture;
     d.config->validate();
+    check_weights(tensors, *d.config, arch->tensor_names());
     if (!d.problem.empty()) return;
     check_memory(tensors.total_bytes(), options, d);
 }

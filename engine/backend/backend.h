@@ -61,6 +61,10 @@ class Backend {
     virtual std::string name() const = 0;
 
     // --- memory ---
+    // Called by the weight loader before it uploads a model, with the bytes its weights will take on this
+    // backend. Throws Error, naming both sizes, when they cannot fit, so that a model too large is refused
+    // before anything is copied. (Activations and the KV cache come on top and are checked as allocated.)
+    virtual void check_weights_fit(uint64_t bytes) = 0;
     // A tensor holding `host`'s data. The CPU backend uses the bytes in place; a GPU backend copies them.
     virtual Tensor upload(const HostTensor& host) = 0;
     // A zero-filled tensor for activations or caches.

@@ -16,6 +16,8 @@ class CpuBackend final : public Backend {
     std::string name() const override;
     int threads() const { return pool_.size(); }
 
+    // Accepts any size: weights are used in place from the memory-mapped files, paged in by the OS.
+    void check_weights_fit(uint64_t) override {}
     Tensor upload(const HostTensor& host) override;
     Tensor allocate(DType dtype, int64_t rows, int64_t cols) override;
     void read(const Tensor& tensor, std::span<float> out) override;

@@ -4,6 +4,12 @@
 
 namespace loom {
 
+std::string shape_text(const std::vector<int64_t>& shape) {
+    std::string text = "[";
+    for (size_t i = 0; i < shape.size(); ++i) text += (i ? ", " : "") + std::to_string(shape[i]);
+    return text + "]";
+}
+
 void TensorSet::add(StoredTensor tensor) {
     auto [it, inserted] = index_.emplace(tensor.name, tensors_.size());
     if (!inserted) fail("tensor '", tensor.name, "' appears twice in the model files");

@@ -30,6 +30,9 @@ struct StoredTensor {
     }
 };
 
+// "[896, 4864]": a shape as error messages and listings print it.
+std::string shape_text(const std::vector<int64_t>& shape);
+
 class TensorSet {
   public:
     // Takes ownership of the file the tensors point into.

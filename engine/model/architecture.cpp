@@ -36,4 +36,9 @@ std::string supported_architectures_text() {
     return text;
 }
 
+std::string unsupported_architecture_message(std::string_view name) {
+    return "architecture '" + std::string(name) +
+           "' is not supported (supported: " + supported_architectures_text() + ")";
+}
+
 }  // namespace loom

@@ -32,6 +32,8 @@ const Architecture* find_architecture_by_hf_type(std::string_view model_type);
 const Architecture* find_architecture_by_gguf_name(std::string_view name);
 // "llama (Llama 2/3, TinyLlama, SmolLM, Mistral), qwen2" for error messages.
 std::string supported_architectures_text();
+// "architecture 'mamba' is not supported (supported: llama, mistral, qwen2)"
+std::string unsupported_architecture_message(std::string_view name);
 
 // Shared by the architectures of the Llama family, defined in arch/llama.cpp.
 ModelConfig llama_family_config_from_hf(const JsonFields& config);

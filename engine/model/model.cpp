@@ -29,9 +29,7 @@ const Architecture& architecture_from_hf_config(const JsonFields& config) {
     if (model_type.empty())
         fail(config.source(), ": field 'model_type' is missing, so the architecture is unknown");
     const Architecture* arch = find_architecture_by_hf_type(model_type);
-    if (!arch)
-        fail("architecture '", model_type, "' is not supported (supported: ", supported_architectures_text(),
-             ")");
+    if (!arch) fail(unsupported_architecture_message(model_type));
     return *arch;
 }
 
@@ -57,7 +55,8 @@ Model::Files Model::read_hf_folder(const fs::path& path) {
     files.architecture = &architecture_from_hf_config(config);
     files.config = files.architecture->config_from_hf(config);
     if (!fs::exists(path / "tokenizer.json"))
-        fail(path.string(), " has no tokenizer.json: Loom needs the Hugging Face tokenizer file to run the model");
+        fail(path.string(),
+             " has no tokenizer.json: Loom needs the Hugging Face tokenizer file to run the model");
     files.tokenizer.emplace(Tokenizer::from_hf_folder(path));
     files.chat_template = read_hf_chat_template(path);
     files.tensors = read_safetensors_folder(path);
@@ -69,8 +68,7 @@ Model::Files Model::read_gguf_file(const fs::path& path) {
     std::string name(gguf.metadata().require_string(gguf::key::kGeneralArchitecture));
     Files files;
     files.architecture = find_architecture_by_gguf_name(name);
-    if (!files.architecture)
-        fail("architecture '", name, "' is not supported (supported: ", supported_architectures_text(), ")");
+    if (!files.architecture) fail(unsupported_architecture_message(name));
     files.config = files.architecture->config_from_gguf(gguf);
     files.tokenizer.emplace(tokenizer_from_gguf(gguf.metadata()));
     if (auto chat_template = gguf.metadata().get_string(gguf::key::kTokenizerChatTemplate))
@@ -102,7 +100,9 @@ std::shared_ptr<Model> Model::load(const LoadOptions& options) {
     model->backend_ = options.backend ? options.backend
                                       : std::make_shared<CpuBackend>(options.threads > 0 ? options.threads
                                                                                          : default_threads());
-    WeightLoadOptions weight_options{options.weight_type, options.progress};
+    WeightLoadOptions weight_options;
+    if (!options.weight_type.empty()) weight_options.scheme = QuantScheme::parse(options.weight_type);
+    weight_options.progress = options.progress;
     model->weights_ = load_weights(tensors, model->config_, model->architecture_->tensor_names(),
                                    *model->backend_, weight_options);
 

@@ -23,7 +23,9 @@ struct LoadOptions {
     // The backend to run on; null means a CPU backend with `threads` threads (0: one per core).
     std::shared_ptr<Backend> backend;
     int threads = 0;
-    std::optional<DType> weight_type;  // convert or quantize weight matrices on load
+    // Convert or quantize weight matrices on load: a QuantScheme name such as "Q8_0", "Q4_0", "Q4_K_M",
+    // "F16"; empty keeps the stored types.
+    std::string weight_type;
     // Called with the fraction loaded; return false to cancel (load() then throws Cancelled).
     std::function<bool(double fraction)> progress;
 };

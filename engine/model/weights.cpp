@@ -9,37 +9,42 @@ namespace loom {
 
 namespace {
 
-std::string shape_text(const std::vector<int64_t>& shape) {
-    std::string s = "[";
-    for (size_t i = 0; i < shape.size(); ++i)
-        s += (i ? ", " : "") + std::to_string(shape[i]);
-    return s + "]";
-}
-
+// Finds the weights a model needs and uploads them; or, when measuring (no backend needed), only checks that
+// every tensor is there with the right shape and adds up the bytes the weights will take.
 class WeightLoader {
   public:
-    WeightLoader(const TensorSet& tensors, const TensorNames& names, Backend& backend,
-                 const WeightLoadOptions& options)
+    enum class Mode { Measure, Upload };
+
+    WeightLoader(const TensorSet& tensors, const TensorNames& names, int layers, Backend* backend,
+                 const WeightLoadOptions& options, Mode mode)
         : tensors_(tensors),
           names_(names),
+          layers_(layers),
           backend_(backend),
           options_(options),
+          mode_(mode),
           files_(std::make_shared<std::vector<std::shared_ptr<const MappedFile>>>(tensors.files())) {
         scheme_ = detect_scheme();
         total_bytes_ = static_cast<double>(tensors.total_bytes());
     }
 
     bool has(WeightId id, int layer = 0) const { return find(id, layer) != nullptr; }
+    // Bytes of every weight measured so far.
+    uint64_t measured_bytes() const { return measured_bytes_; }
 
-    // A weight matrix [rows, cols]; converted to options.matrix_type when one is asked for.
+    // A weight matrix [rows, cols]; converted to the type options.scheme gives it, if there is a scheme.
     Tensor matrix(WeightId id, int layer, int64_t rows, int64_t cols) {
         const StoredTensor& stored = require(id, layer);
         check_shape(stored, {rows, cols});
-        DType target = options_.matrix_type.value_or(stored.dtype);
-        if (target == stored.dtype) return upload_in_place(stored, rows, cols);
+        DType target = options_.scheme ? options_.scheme->type_for(id, layer, layers_, cols) : stored.dtype;
         if (!row_fits_blocks(target, cols))
             fail("cannot store '", stored.name, "' as ", dtype_name(target), ": its rows of ", cols,
                  " values are not a whole number of ", dtype_info(target).block_elements, "-value blocks");
+        if (mode_ == Mode::Measure) {
+            measured_bytes_ += static_cast<uint64_t>(rows) * row_bytes(target, cols);
+            return Tensor{};
+        }
+        if (target == stored.dtype) return upload_in_place(stored, rows, cols);
         auto converted =
             std::make_shared<std::vector<std::byte>>(static_cast<size_t>(rows) * row_bytes(target, cols));
         std::vector<float> row(static_cast<size_t>(cols));
@@ -56,6 +61,10 @@ class WeightLoader {
     Tensor vector(WeightId id, int layer, int64_t n) {
         const StoredTensor& stored = require(id, layer);
         check_shape(stored, {n});
+        if (mode_ == Mode::Measure) {
+            measured_bytes_ += static_cast<uint64_t>(n) * sizeof(float);
+            return Tensor{};
+        }
         auto values = std::make_shared<std::vector<std::byte>>(static_cast<size_t>(n) * sizeof(float));
         row_to_float(stored.dtype, stored.data.data(), n, reinterpret_cast<float*>(values->data()));
         return upload_owned(values, DType::F32, 1, n, stored.data.size());
@@ -101,7 +110,7 @@ class WeightLoader {
 
     Tensor upload_in_place(const StoredTensor& stored, int64_t rows, int64_t cols) {
         HostTensor host{stored.dtype, rows, cols, stored.data, files_};
-        Tensor t = backend_.upload(host);
+        Tensor t = backend_->upload(host);
         advance(stored.data.size());
         return t;
     }
@@ -109,7 +118,7 @@ class WeightLoader {
     Tensor upload_owned(const std::shared_ptr<std::vector<std::byte>>& bytes, DType dtype, int64_t rows,
                         int64_t cols, size_t stored_bytes) {
         HostTensor host{dtype, rows, cols, std::span<const std::byte>(*bytes), bytes};
-        Tensor t = backend_.upload(host);
+        Tensor t = backend_->upload(host);
         advance(stored_bytes);
         return t;
     }
@@ -122,19 +131,19 @@ class WeightLoader {
 
     const TensorSet& tensors_;
     const TensorNames& names_;
-    Backend& backend_;
+    int layers_;
+    Backend* backend_;  // null when measuring
     const WeightLoadOptions& options_;
+    Mode mode_;
+    uint64_t measured_bytes_ = 0;
     std::shared_ptr<std::vector<std::shared_ptr<const MappedFile>>> files_;
     TensorNames::Scheme scheme_;
     double total_bytes_ = 0, done_bytes_ = 0;
 };
 
-}  // namespace
-
-ModelWeights load_weights(const TensorSet& tensors, const ModelConfig& config, const TensorNames& names,
-                          Backend& backend, const WeightLoadOptions& options) {
+// Every weight `config` needs, in one walk that load_weights() makes twice: measuring, then uploading.
+ModelWeights collect_weights(WeightLoader& load, const ModelConfig& config) {
     using enum WeightId;
-    WeightLoader load(tensors, names, backend, options);
     const int64_t hidden = config.hidden_size, q_dim = config.q_dim(), kv_dim = config.kv_dim();
     const int64_t ffn = config.ffn_size;
     const bool layer_norm = config.norm == NormKind::LayerNorm;
@@ -168,13 +177,26 @@ ModelWeights load_weights(const TensorSet& tensors, const ModelConfig& config, c
         w.output = w.token_embedding;
     else
         fail(
-            "the model has no output matrix ('lm_head.weight' / 'output.weight') and its config does not tie "
-            "it "
-            "to the token embedding");
+            "the model has no output matrix ('lm_head.weight' / 'output.weight') and its config does not "
+            "tie it to the token embedding");
+    return w;
+}
 
+}  // namespace
+
+ModelWeights load_weights(const TensorSet& tensors, const ModelConfig& config, const TensorNames& names,
+                          Backend& backend, const WeightLoadOptions& options) {
+    // Checking every tensor and adding up their bytes first refuses a model that lacks a tensor or does
+    // not fit the backend's memory before anything is converted or uploaded.
+    WeightLoader measure(tensors, names, config.layers, nullptr, options, WeightLoader::Mode::Measure);
+    collect_weights(measure, config);
+    backend.check_weights_fit(measure.measured_bytes());
+
+    WeightLoader load(tensors, names, config.layers, &backend, options, WeightLoader::Mode::Upload);
+    ModelWeights w = collect_weights(load, config);
     std::vector<float> inv_freq = rope_inv_freq(config);
-    if (load.has(RopeFreqs)) {
-        Tensor divisors_tensor = load.vector(RopeFreqs, 0, static_cast<int64_t>(inv_freq.size()));
+    if (load.has(WeightId::RopeFreqs)) {
+        Tensor divisors_tensor = load.vector(WeightId::RopeFreqs, 0, static_cast<int64_t>(inv_freq.size()));
         std::vector<float> divisors(inv_freq.size());
         backend.read(divisors_tensor, divisors);
         for (size_t i = 0; i < inv_freq.size(); ++i)
@@ -183,6 +205,12 @@ ModelWeights load_weights(const TensorSet& tensors, const ModelConfig& config, c
     w.rope_inv_freq = backend.allocate(DType::F32, 1, static_cast<int64_t>(inv_freq.size()));
     backend.write(w.rope_inv_freq, inv_freq);
     return w;
+}
+
+void check_weights(const TensorSet& tensors, const ModelConfig& config, const TensorNames& names) {
+    WeightLoadOptions options;
+    WeightLoader check(tensors, names, config.layers, nullptr, options, WeightLoader::Mode::Measure);
+    collect_weights(check, config);
 }
 
 }  // namespace loom

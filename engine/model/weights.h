@@ -9,6 +9,7 @@
 #include "backend/backend.h"
 #include "formats/tensor_set.h"
 #include "model/model_config.h"
+#include "model/quant_scheme.h"
 #include "model/tensor_names.h"
 
 namespace loom {
@@ -37,8 +38,8 @@ struct ModelWeights {
 };
 
 struct WeightLoadOptions {
-    // Store matrices in this type (converting or quantizing on load); nullopt keeps the file's types.
-    std::optional<DType> matrix_type;
+    // Store matrices as this scheme says (converting or quantizing on load); nullopt keeps the file's types.
+    std::optional<QuantScheme> scheme;
     // Called after each tensor with the fraction done; returning false cancels the load (throws Cancelled).
     std::function<bool(double fraction)> progress;
 };
@@ -54,5 +55,9 @@ class Cancelled : public std::runtime_error {
 // or a wrong shape.
 ModelWeights load_weights(const TensorSet& tensors, const ModelConfig& config, const TensorNames& names,
                           Backend& backend, const WeightLoadOptions& options);
+
+// The same lookups and shape checks as load_weights, without reading or uploading any data: whether the
+// files hold what the config needs. Throws the Error load_weights would.
+void check_weights(const TensorSet& tensors, const ModelConfig& config, const TensorNames& names);
 
 }  // namespace loom

@@ -22,7 +22,7 @@ class TestModelErrors : public QObject {
 
     // A copy of the built-in model folder whose config.json is changed by `edit`.
     fs::path copy_with_config(const std::function<void(json&)>& edit) {
-        fs::path folder = fs::path(dir_.path().toStdString()) / ("m" + std::to_string(counter_++));
+        fs::path folder = fs::path(dir_.path().toStdString()) / cat("model", counter_++);
         fs::copy(builtin_model_path(), folder, fs::copy_options::recursive);
         json config = json::parse(test::read_file(folder / "config.json"));
         edit(config);

@@ -20,7 +20,7 @@ namespace {
 constexpr double kTolerance = 1e-4;
 
 std::string golden_name(const Captured& c, int prompt) {
-    std::string p = "p" + std::to_string(prompt) + ".";
+    std::string p = cat("p", prompt, ".");
     switch (c.tap) {
         case Tap::Residual:
             return p + "hidden." + std::to_string(c.layer);
@@ -111,9 +111,9 @@ class TestReferenceModels : public QObject {
                 QCOMPARE(rows, int(n));
 
             // The returned logits are the last row of the reference's.
-            const float* last = reinterpret_cast<const float*>(
-                                    golden.find("p" + std::to_string(p) + ".logits")->data.data()) +
-                                (n - 1) * m->config().vocab_size;
+            const float* last =
+                reinterpret_cast<const float*>(golden.find(cat("p", p, ".logits"))->data.data()) +
+                (n - 1) * m->config().vocab_size;
             QVERIFY(test::relative_error(logits, {last, size_t(m->config().vocab_size)}) < kTolerance);
 
             GenerateOptions greedy;

@@ -1,0 +1,84 @@
+// The push constants of every kernel in shaders/, as C++ structs, and the constants the host side of a
+// kernel shares with its shader. Each struct lists its members in the order of the shader's `Push` block;
+// pipelines check the sizes against the SPIR-V at every dispatch.
+//
+// Offsets are counted in elements of the buffer as the shader declares it (floats, ints), except for
+// weights, whose types have different sizes: `w_offset` and `w_row_bytes` are bytes.
+#pragma once
+
+#include <cstdint>
+
+namespace loom::gpu {
+
+// Batches of up to this many tokens use matvec.comp (a pass over the weights per token); longer ones use
+// matmul.comp (tiles that reuse each weight for many tokens).
+constexpr int64_t kMatvecMaxTokens = 8;
+// Rows per work group of matvec.comp's subgroup variant (ROWS_PER_GROUP); the portable one does one.
+constexpr int64_t kMatvecSubgroupRows = 8;
+// matmul.comp computes tiles of this many tokens x weight rows (TILE).
+constexpr int64_t kMatmulTile = 64;
+// attention.comp holds a head of at most this many dimensions (MAX_HEAD_DIM).
+constexpr int64_t kAttentionMaxHeadDim = 256;
+// Invocations per work group of the element-wise kernels (add, add_bias, swiglu, rope).
+constexpr int64_t kElementwiseGroup = 256;
+// ... of embed.comp, along a row.
+constexpr int64_t kEmbedGroup = 64;
+
+// matvec.comp and matmul.comp: y[t, r] = dot(w[r], x[t]).
+struct MatmulPush {
+    uint32_t w_offset, w_row_bytes;
+    uint32_t x_offset, x_stride;
+    uint32_t y_offset, y_stride;
+    uint32_t k, rows, tokens;
+};
+
+// embed.comp
+struct EmbedPush {
+    uint32_t w_offset, w_row_bytes;
+    uint32_t first_row, row_count;
+    uint32_t cols;
+    uint32_t tokens_offset;
+    uint32_t out_offset, out_stride;
+};
+
+// add.comp
+struct AddPush {
+    uint32_t y_offset, x_offset, count;
+};
+
+// add_bias.comp
+struct AddBiasPush {
+    uint32_t y_offset, bias_offset, cols, count;
+};
+
+// swiglu.comp
+struct SwigluPush {
+    uint32_t gate_offset, up_offset, out_offset, count;
+};
+
+// rms_norm.comp
+struct RmsNormPush {
+    uint32_t x_offset, weight_offset, y_offset, cols, rows;
+    float eps;
+};
+
+// layer_norm.comp
+struct LayerNormPush {
+    uint32_t x_offset, weight_offset, bias_offset, y_offset, cols, rows, has_bias;
+    float eps;
+};
+
+// rope.comp
+struct RopePush {
+    uint32_t x_offset, freq_offset, rows, heads, head_dim, pairs, interleaved, pos0;
+};
+
+// attention.comp
+struct AttentionPush {
+    uint32_t q_offset, k_offset, v_offset, out_offset, probs_offset;
+    uint32_t row_stride, kv_stride, head_dim, group, head_begin, pos0;
+    uint32_t probs_head_rows, probs_cols, write_probs;
+    float scale;
+};
+
+}  // namespace loom::gpu

@@ -1,0 +1,108 @@
+#version 450
+// Causal attention of one query (head h, token t) per work group over the cache, in one pass with an
+// online softmax: keys are visited in tiles of WORKGROUP_SIZE positions (one per invocation); the running
+// maximum m, the running sum s of exp(score - m) and the output accumulators are rescaled whenever m grows.
+// Each invocation owns output dimensions d = local, local + WORKGROUP_SIZE, ... of the head.
+//
+// When probabilities are wanted, each invocation writes the raw scores of its positions into the probs
+// row, and turns them into exp(score - m) / s once m and s are final (it reads back only its own writes).
+//
+// A dispatch covers heads head_begin .. head_begin + gl_NumWorkGroups.y - 1 and `tokens` tokens whose first
+// one is at position pos0. Query head h reads KV head h / group.
+//
+// Bindings: 0 q [tokens, heads * head_dim], 1 keys and 2 values [context, kv_heads * head_dim],
+// 3 out [tokens, heads * head_dim], 4 probs (rows (h - head_begin) * probs_head_rows + t, probs_cols wide;
+// any buffer when write_probs is 0). All F32.
+#extension GL_GOOGLE_include_directive : require
+#include "common.glsl"
+
+#define WORKGROUP_SIZE 64
+#define MAX_HEAD_DIM 256  // must match kAttentionMaxHeadDim in gpu/kernels.h
+#define DIMS_PER_INVOCATION (MAX_HEAD_DIM / WORKGROUP_SIZE)
+layout(local_size_x = WORKGROUP_SIZE) in;
+
+layout(std430, binding = 0) readonly buffer Queries { float Q[]; };
+layout(std430, binding = 1) readonly buffer Keys { float K[]; };
+layout(std430, binding = 2) readonly buffer Values { float V[]; };
+layout(std430, binding = 3) writeonly buffer Outputs { float O[]; };
+layout(std430, binding = 4) buffer Probabilities { float P[]; };
+
+layout(push_constant) uniform Push {
+    uint q_offset;
+    uint k_offset;
+    uint v_offset;
+    uint out_offset;
+    uint probs_offset;
+    uint row_stride;       // heads * head_dim: between tokens of q and out
+    uint kv_stride;        // kv_heads * head_dim: between positions of the cache
+    uint head_dim;
+    uint group;            // query heads per KV head
+    uint head_begin;
+    uint pos0;             // position of the dispatch's first token
+    uint probs_head_rows;  // probs rows between heads
+    uint probs_cols;
+    uint write_probs;
+    float scale;
+} p;
+
+#include "reduce.glsl"
+
+shared float q_shared[MAX_HEAD_DIM];
+shared float p_shared[WORKGROUP_SIZE];
+
+const float NO_SCORE = -3.0e38;  // below any real score; exp(NO_SCORE - m) is 0
+
+void main() {
+    uint local = gl_LocalInvocationID.x;
+    uint t = gl_WorkGroupID.x, h = p.head_begin + gl_WorkGroupID.y;
+    uint visible = p.pos0 + t + 1u;  // positions 0 .. pos0 + t
+    uint kv_base = (h / p.group) * p.head_dim;
+    uint probs_row = p.probs_offset + (gl_WorkGroupID.y * p.probs_head_rows + t) * p.probs_cols;
+
+    for (uint d = local; d < p.head_dim; d += WORKGROUP_SIZE)
+        q_shared[d] = Q[p.q_offset + t * p.row_stride + h * p.head_dim + d] * p.scale;
+    barrier();
+
+    float running_max = NO_SCORE, running_sum = 0.0;
+    float acc[DIMS_PER_INVOCATION];
+    [[unroll]] for (uint u = 0; u < DIMS_PER_INVOCATION; ++u) acc[u] = 0.0;
+
+    for (uint tile = 0; tile < visible; tile += WORKGROUP_SIZE) {
+        uint j = tile + local;
+        float score = NO_SCORE;
+        if (j < visible) {
+            uint key = p.k_offset + j * p.kv_stride + kv_base;
+            score = 0.0;
+            for (uint d = 0; d < p.head_dim; ++d) score += q_shared[d] * K[key + d];
+            if (p.write_probs != 0u) P[probs_row + j] = score;
+        }
+        float new_max = max(running_max, workgroup_max(score));
+        float correction = exp(running_max - new_max);
+        float weight = j < visible ? exp(score - new_max) : 0.0;
+        running_sum = running_sum * correction + workgroup_sum(weight);
+        running_max = new_max;
+        p_shared[local] = weight;
+        barrier();
+
+        uint tile_length = min(WORKGROUP_SIZE, visible - tile);
+        [[unroll]] for (uint u = 0; u < DIMS_PER_INVOCATION; ++u) {
+            uint d = local + u * WORKGROUP_SIZE;
+            if (d >= p.head_dim) break;
+            float sum = acc[u] * correction;
+            uint value = p.v_offset + tile * p.kv_stride + kv_base + d;
+            for (uint i = 0; i < tile_length; ++i) sum += p_shared[i] * V[value + i * p.kv_stride];
+            acc[u] = sum;
+        }
+        barrier();  // p_shared is rewritten by the next tile
+    }
+
+    [[unroll]] for (uint u = 0; u < DIMS_PER_INVOCATION; ++u) {
+        uint d = local + u * WORKGROUP_SIZE;
+        if (d >= p.head_dim) break;
+        O[p.out_offset + t * p.row_stride + h * p.head_dim + d] = acc[u] / running_sum;
+    }
+    if (p.write_probs != 0u) {
+        for (uint j = local; j < p.probs_cols; j += WORKGROUP_SIZE)
+            P[probs_row + j] = j < visible ? exp(P[probs_row + j] - running_max) / running_sum : 0.0;
+    }
+}

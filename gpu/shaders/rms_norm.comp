@@ -1,0 +1,35 @@
+#version 450
+// y[r] = x[r] / sqrt(mean(x[r]^2) + eps) * weight, one work group per row.
+// Bindings: 0 x [rows, cols] F32, 1 weight [cols] F32, 2 y [rows, cols] F32 (may be x itself).
+#extension GL_GOOGLE_include_directive : require
+#include "common.glsl"
+
+#define WORKGROUP_SIZE 128
+layout(local_size_x = WORKGROUP_SIZE) in;
+
+layout(std430, binding = 0) readonly buffer Inputs { float X[]; };
+layout(std430, binding = 1) readonly buffer Weight { float Wt[]; };
+layout(std430, binding = 2) writeonly buffer Outputs { float Y[]; };
+
+layout(push_constant) uniform Push {
+    uint x_offset;
+    uint weight_offset;
+    uint y_offset;
+    uint cols;
+    uint rows;
+    float eps;
+} p;
+
+#include "reduce.glsl"
+
+void main() {
+    uint row = flat_workgroup();
+    if (row >= p.rows) return;
+    uint x = p.x_offset + row * p.cols, y = p.y_offset + row * p.cols;
+
+    float sum_squares = 0.0;
+    for (uint c = gl_LocalInvocationID.x; c < p.cols; c += WORKGROUP_SIZE) sum_squares += X[x + c] * X[x + c];
+    float scale = 1.0 / sqrt(workgroup_sum(sum_squares) / float(p.cols) + p.eps);
+    for (uint c = gl_LocalInvocationID.x; c < p.cols; c += WORKGROUP_SIZE)
+        Y[y + c] = X[x + c] * scale * Wt[p.weight_offset + c];
+}

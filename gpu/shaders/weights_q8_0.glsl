@@ -1,0 +1,9 @@
+// Q8_0 weights (GGUF): blocks of 32 values, each an fp16 scale d followed by 32 signed bytes q;
+// value = d * q.
+const uint Q8_0_BLOCK_BYTES = 34u;
+
+float weight_at(uint row_byte, uint col) {
+    uint block = row_byte + (col / 32u) * Q8_0_BLOCK_BYTES;
+    int q = int(load_u8(block + 2u + col % 32u) << 24) >> 24;  // sign-extends the byte
+    return load_f16(block) * float(q);
+}

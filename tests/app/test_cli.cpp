@@ -1,0 +1,140 @@
+// loom-cli as a user runs it: a real process, its stdout, stderr and exit code.
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <nlohmann/json.hpp>
+
+namespace {
+
+struct Run {
+    int exit_code;
+    QString out;
+    QString err;
+};
+
+Run run_cli(const QStringList& arguments,
+            const QProcessEnvironment& env = QProcessEnvironment::systemEnvironment()) {
+    QProcess process;
+    process.setProcessEnvironment(env);
+    process.start(LOOM_CLI, arguments);
+    process.waitForFinished(120000);
+    return {process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1,
+            QString::fromUtf8(process.readAllStandardOutput()),
+            QString::fromUtf8(process.readAllStandardError())};
+}
+
+const QString kSample =
+    "Once upon a time, there was a little girl named Lily. She loved to play outside in the park. One day, "
+    "she saw a "
+    "big, red ball. She wanted to play with it, but it was too high";
+
+}  // namespace
+
+class TestCli : public QObject {
+    Q_OBJECT
+    QTemporaryDir dir_;
+
+  private slots:
+    void generatePrintsTheStory() {
+        Run run = run_cli({"generate", "--max-tokens", "60", "--backend", "cpu"});
+        QCOMPARE(run.exit_code, 0);
+        QVERIFY2(run.out.startsWith(kSample), qPrintable(run.out));
+        QVERIFY2(run.err.contains("tok/s"), qPrintable(run.err));
+    }
+
+    void sameTextOnVulkan() {
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert("VK_ICD_FILENAMES", "/usr/share/vulkan/icd.d/lvp_icd.x86_64.json");
+        Run run = run_cli({"generate", "--max-tokens", "60", "--backend", "vulkan"}, env);
+        QCOMPARE(run.exit_code, 0);
+        QVERIFY2(run.out.startsWith(kSample), qPrintable(run.out + run.err));
+    }
+
+    void jsonHasOneObjectPerToken() {
+        Run run =
+            run_cli({"generate", "--json", "--max-tokens", "5", "--prompt", "Lily", "--backend", "cpu"});
+        QCOMPARE(run.exit_code, 0);
+        QStringList lines = run.out.split('\n', Qt::SkipEmptyParts);
+        QCOMPARE(lines.size(), 6);  // five tokens and the summary
+        for (int i = 0; i < 5; ++i) {
+            nlohmann::json token = nlohmann::json::parse(lines[i].toStdString());
+            QCOMPARE(token["type"].get<std::string>(), std::string("token"));
+            QCOMPARE(token["top"].size(), size_t(5));
+            QVERIFY(token["logprob"].get<double>() <= 0.0);
+            QCOMPARE(token["id"].get<int>(), token["top"][0]["id"].get<int>());  // greedy takes the top one
+        }
+        nlohmann::json done = nlohmann::json::parse(lines[5].toStdString());
+        QCOMPARE(done["generated_tokens"].get<int>(), 5);
+    }
+
+    void sameSeedSameText() {
+        QStringList args = {"generate", "--temperature", "1.5", "--seed",    "42", "--min-p", "0", "--top-p",
+                            "1",        "--max-tokens",  "30",  "--backend", "cpu"};
+        Run a = run_cli(args), b = run_cli(args);
+        QCOMPARE(a.out, b.out);
+        args[4] = "43";
+        QVERIFY(run_cli(args).out != a.out);
+    }
+
+    void badInputSaysWhatToDo_data() {
+        QTest::addColumn<QStringList>("arguments");
+        QTest::addColumn<QString>("message");
+        QTest::newRow("no command") << QStringList{} << "usage";
+        QTest::newRow("unknown command") << QStringList{"fly"} << "unknown command 'fly'";
+        QTest::newRow("unknown option")
+            << QStringList{"generate", "--colour", "red"} << "unknown argument '--colour'";
+        QTest::newRow("bad number") << QStringList{"generate", "--max-tokens", "lots"}
+                                    << "needs a whole number";
+        QTest::newRow("absurd temperature")
+            << QStringList{"generate", "--temperature", "-3"} << "between 0 and 100";
+        QTest::newRow("missing model")
+            << QStringList{"generate", "--model", "/no/such/model"} << "no model file";
+        QTest::newRow("unknown repo")
+            << QStringList{"generate", "--model", "nobody/nothing"} << "huggingface-cli download";
+        QTest::newRow("unknown backend")
+            << QStringList{"generate", "--backend", "tpu"} << "choose auto, cpu or vulkan";
+        QTest::newRow("unknown quantization")
+            << QStringList{"generate", "--quantize", "Q9"} << "unknown weight type";
+        QTest::newRow("tokenize without text") << QStringList{"tokenize"} << "--text";
+    }
+    void badInputSaysWhatToDo() {
+        QFETCH(QStringList, arguments);
+        QFETCH(QString, message);
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert("HF_HUB_CACHE", dir_.filePath("empty-cache"));
+        Run run = run_cli(arguments, env);
+        QVERIFY(run.exit_code != 0);
+        QVERIFY2(run.err.contains(message), qPrintable(run.err));
+        QVERIFY(run.out.isEmpty());
+    }
+
+    void inspectAndTokenize() {
+        Run inspect = run_cli({"inspect"});
+        QCOMPARE(inspect.exit_code, 0);
+        QVERIFY(inspect.out.contains("architecture:  llama"));
+        QVERIFY(inspect.out.contains("SentencePiece BPE"));
+        QVERIFY(inspect.out.contains("model.layers.4.mlp.down_proj.weight"));
+        Run tokens = run_cli({"tokenize", "--text", "Once upon a time", "--json"});
+        QCOMPARE(tokens.exit_code, 0);
+        nlohmann::json ids = nlohmann::json::parse(tokens.out.toStdString());
+        QCOMPARE(ids["ids"].size(), ids["pieces"].size());
+        QCOMPARE(ids["ids"][0].get<int>(), 1);  // BOS
+    }
+
+    void convertWritesALoadableGguf() {
+        QString file = dir_.filePath("stories-f16.gguf");
+        Run convert = run_cli({"convert", "--out", file, "--type", "F16"});
+        QCOMPARE(convert.exit_code, 0);
+        Run generate = run_cli({"generate", "--model", file, "--max-tokens", "20", "--backend", "cpu"});
+        QCOMPARE(generate.exit_code, 0);
+        QVERIFY2(generate.out.startsWith("Once upon a time, there was a little girl"),
+                 qPrintable(generate.out));
+        Run inspect = run_cli({"inspect", "--model", file, "--brief"});
+        QVERIFY(inspect.out.contains("format:        GGUF"));
+        QVERIFY(inspect.out.contains("F16"));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestCli)
+#include "test_cli.moc"
