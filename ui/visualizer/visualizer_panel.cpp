@@ -2,7 +2,9 @@
 
 #include <QApplication>
 #include <QEvent>
+#include <QHideEvent>
 #include <QJsonArray>
+#include <QShowEvent>
 #include <QVBoxLayout>
 #include <QWebChannel>
 #include <QWebEnginePage>
@@ -297,7 +299,13 @@ void VisualizerPanel::changeEvent(QEvent* event) {
 
 void VisualizerPanel::showEvent(QShowEvent* event) {
     QWidget::showEvent(event);
+    if (!event->spontaneous()) emit shownChanged(true);
     scheduleRequests();
+}
+
+void VisualizerPanel::hideEvent(QHideEvent* event) {
+    QWidget::hideEvent(event);
+    if (!event->spontaneous()) emit shownChanged(false);
 }
 
 }  // namespace loom::ui

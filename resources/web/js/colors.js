@@ -19,16 +19,21 @@ Loom.colors = (() => {
         return [0, 1, 2].map((i) => a[i] + (b[i] - a[i]) * t);
     }
 
-    // A colour scale through evenly spaced stops: t in [0, 1] -> [r, g, b].
+    // A colour scale through evenly spaced stops: t in [0, 1] -> [r, g, b]. The colours are computed once
+    // into a table of 1024 entries (heatmaps ask for millions of them); callers must not modify the
+    // result. `scale.table` holds the same colours flat (r, g, b, r, g, b, ...) for tight loops.
     function scale(stops) {
         const rgb = stops.map((s) => (typeof s === "string" ? parse(s) : s));
-        return (t) => {
-            if (!(t > 0)) return rgb[0];
-            if (t >= 1) return rgb[rgb.length - 1];
-            const x = t * (rgb.length - 1);
-            const i = Math.floor(x);
-            return mix(rgb[i], rgb[i + 1], x - i);
-        };
+        const size = 1024;
+        const colors = Array.from({ length: size }, (_, i) => {
+            const x = (i / (size - 1)) * (rgb.length - 1);
+            const k = Math.min(Math.floor(x), rgb.length - 2);
+            return mix(rgb[k], rgb[k + 1], x - k).map(Math.round);
+        });
+        const lookup = (t) => colors[t > 0 ? (t >= 1 ? size - 1 : Math.round(t * (size - 1))) : 0];
+        lookup.table = Uint8Array.from(colors.flat());
+        lookup.size = size;
+        return lookup;
     }
 
     // Viridis (evenly sampled): perceptually uniform, readable for colour-blind users, on light and dark.

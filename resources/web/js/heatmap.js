@@ -25,6 +25,7 @@ Loom.Heatmap = class {
     }
 
     // spec: {rows, cols, cellWidth, cellHeight, color(row, col) -> [r, g, b] | null (nothing drawn),
+    //        or image: a canvas of cols x rows pixels already painted (attention_view.js paints its own),
     //        margin: {left, top, right, bottom}, rowTicks / colTicks: [{index, label}],
     //        rowTitle, colTitle, outlineRows: [index], outlineCols: [index]}
     render(spec) {
@@ -38,7 +39,7 @@ Loom.Heatmap = class {
         context.fillRect(margin.left, margin.top, gridWidth, gridHeight);
 
         context.imageSmoothingEnabled = false;
-        context.drawImage(this.paintCells(spec), margin.left, margin.top, gridWidth, gridHeight);
+        context.drawImage(spec.image || this.paintCells(spec), margin.left, margin.top, gridWidth, gridHeight);
 
         this.drawOutlines(context, spec, margin);
         this.drawAxes(context, spec, margin, gridWidth, gridHeight);

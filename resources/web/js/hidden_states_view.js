@@ -59,8 +59,7 @@ Loom.HiddenStatesView = class {
 
     render(state) {
         this.state = state;
-        const positions = state.positions.filter((p) => p.norms && p.norms.length);
-        const hasData = positions.length > 0 && state.selected >= 0;
+        const hasData = state.positions.some((p) => p.norms && p.norms.length) && !!state.positions[state.selected];
         this.empty.hidden = hasData;
         this.content.hidden = !hasData;
         if (!hasData) return;

@@ -71,7 +71,7 @@ Loom.LogitLensView = class {
             Loom.dom.el("div", { class: "card-head" },
                         Loom.dom.el("h2", {}, `Logit lens at #${view.position} ${Loom.dom.quote(selected ? selected.text : "")}`),
                         Loom.dom.el("span", { class: "card-sub" }, "final norm + output matrix applied to each layer")),
-            Loom.dom.el("div", { class: "lens-scroll" }, table),
+            table,
             Loom.dom.el("div", { class: "note" }, "Outlined: ", Loom.dom.el("span", { class: "token small" }, Loom.dom.tokenText(targetText)),
                         ` ${why}. \u2605 the last layer: the model's own distribution.`));
     }

@@ -18,6 +18,9 @@ Loom.app = (() => {
     let strip = null;
     let drawScheduled = false;
     const dirty = new Set();
+    // Script errors, for tests (loomVisualizerState().errors); they also go to the console as usual.
+    const errors = [];
+    window.addEventListener("error", (event) => errors.push(`${event.message} (${event.filename}:${event.lineno})`));
 
     // --- messages from the panel -------------------------------------------------------------------------
 
@@ -32,6 +35,8 @@ Loom.app = (() => {
 
     function onPositions(changed, count) {
         state.positions.length = Math.min(state.positions.length, count);
+        // The panel sends the new selection next; until then, do not point past the end.
+        if (state.selected >= count) state.selected = count - 1;
         for (const p of changed) state.positions[p.position] = p;
         // Keep the array dense even if the panel sent fewer than `count` (it never should).
         for (let i = 0; i < count; ++i) {
@@ -64,7 +69,9 @@ Loom.app = (() => {
 
     // base64 of little-endian float32 -> Float32Array
     function decodeFloats(base64) {
-        const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+        const text = atob(base64);
+        const bytes = new Uint8Array(text.length);
+        for (let i = 0; i < text.length; ++i) bytes[i] = text.charCodeAt(i);
         return new Float32Array(bytes.buffer);
     }
 
@@ -201,6 +208,7 @@ Loom.app = (() => {
             logitLensStatus: state.logitLens.status,
             connected: bridge !== null,
             dark: !!(Loom.theme && Loom.theme.dark),
+            errors: errors.slice(),
         };
     }
 

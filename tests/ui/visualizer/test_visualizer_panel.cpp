@@ -94,7 +94,14 @@ class TestVisualizerPanel : public QObject {
     }
 
   private slots:
-    void cleanup() { panel_.reset(); }
+    void cleanup() {
+        // No script error on the page, whatever the test did.
+        if (panel_ && panel_->isPageLoaded()) {
+            const QStringList errors = page_state(*panel_).value("errors").toStringList();
+            QVERIFY2(errors.isEmpty(), qPrintable("script errors on the page: " + errors.join("; ")));
+        }
+        panel_.reset();
+    }
 
     void pageLoadsFromResources() {
         VisualizerPanel& panel = fresh_panel();
@@ -139,13 +146,14 @@ class TestVisualizerPanel : public QObject {
     }
 
     void dataGivenBeforeThePageLoadsIsShown() {
-        auto panel = std::make_unique<VisualizerPanel>();
-        panel->setModel(test::synthetic_model_info(model_));
-        panel->appendPositions(test::synthetic_positions(model_, 0, 10));
-        panel->show();
-        QVERIFY(wait_until_loaded(*panel));
-        QVERIFY(wait_for_state(*panel, "positions", 10));
-        QCOMPARE(page_state(*panel).value("selected").toInt(), 9);
+        panel_ = std::make_unique<VisualizerPanel>();
+        VisualizerPanel& panel = *panel_;
+        panel.setModel(test::synthetic_model_info(model_));
+        panel.appendPositions(test::synthetic_positions(model_, 0, 10));
+        panel.show();
+        QVERIFY(wait_until_loaded(panel));
+        QVERIFY(wait_for_state(panel, "positions", 10));
+        QCOMPARE(page_state(panel).value("selected").toInt(), 9);
     }
 
     void clickingATokenSelectsIt() {
@@ -288,11 +296,16 @@ class TestVisualizerPanel : public QObject {
         click(panel, "#tabs button[data-view=\"lens\"]");
         QCOMPARE(next_signal(lens).value(0).toLongLong(), 4);
 
+        QSignalSpy shown(&panel, &VisualizerPanel::shownChanged);
         panel.hide();
+        QCOMPARE(shown.count(), 1);
+        QCOMPARE(shown.takeFirst().at(0).toBool(), false);
         panel.appendPositions(test::synthetic_positions(model_, 5, 3));
         QTest::qWait(200);
         QCOMPARE(lens.count(), 0);
         panel.show();
+        QCOMPARE(shown.count(), 1);
+        QCOMPARE(shown.takeFirst().at(0).toBool(), true);
         QCOMPARE(next_signal(lens).value(0).toLongLong(), 7);
     }
 
