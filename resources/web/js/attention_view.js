@@ -50,9 +50,16 @@ Loom.AttentionView = class {
         }
         const view = attention.view;
         const head = state.selection.head;
-        this.domain = this.valueRange(attention.matrices);
-        if (head === -1) this.renderGrid(state, view, attention.matrices);
-        else this.renderMatrix(state, view, attention.matrices, view.head === -1 ? head : 0, head);
+        const cells = view.size * view.size;
+        if (head === -1) {
+            this.domain = this.valueRange(attention.matrices);  // one colour scale for the whole grid
+            this.renderGrid(state, view, attention.matrices);
+        } else {
+            // The answer may hold every head of the layer; show the chosen one.
+            const offset = (view.head === -1 ? head : 0) * cells;
+            this.domain = this.valueRange(attention.matrices.subarray(offset, offset + cells));
+            this.renderMatrix(state, view, attention.matrices, offset, head);
+        }
         this.renderSelectedRow(state, view, head);
     }
 
@@ -76,9 +83,10 @@ Loom.AttentionView = class {
         return { max: max || 1 };
     }
 
+    // Attention -> [0, 1] on the colour scale.
     unit(value) {
-        const t = value / this.domain.max;
-        return this.scaleMode === "sqrt" ? Math.sqrt(Math.max(t, 0)) : t;
+        const t = Math.min(Math.max(value / this.domain.max, 0), 1);
+        return this.scaleMode === "sqrt" ? Math.sqrt(t) : t;
     }
 
     // One head's matrix as an image of size x size pixels: nothing above the diagonal (masked keys), grey
@@ -92,7 +100,6 @@ Loom.AttentionView = class {
         const pixels = context.createImageData(size, size);
         const data = pixels.data;
         const scale = Loom.theme.attention, table = scale.table, last = scale.size - 1;
-        const inverseMax = 1 / this.domain.max, sqrt = this.scaleMode === "sqrt";
         const missing = Loom.theme.missingRgb;
         for (let row = 0; row < size; ++row) {
             for (let col = 0; col <= row; ++col) {
@@ -105,9 +112,7 @@ Loom.AttentionView = class {
                     data[i + 2] = missing[2];
                     continue;
                 }
-                let t = value * inverseMax;
-                t = t <= 0 ? 0 : t >= 1 ? 1 : sqrt ? Math.sqrt(t) : t;
-                const k = Math.round(t * last) * 3;
+                const k = Math.round(this.unit(value) * last) * 3;
                 data[i] = table[k];
                 data[i + 1] = table[k + 1];
                 data[i + 2] = table[k + 2];
@@ -149,9 +154,8 @@ Loom.AttentionView = class {
 
     // --- one head ----------------------------------------------------------------------------------------
 
-    renderMatrix(state, view, matrices, index, head) {
+    renderMatrix(state, view, matrices, offset, head) {
         const size = view.size;
-        const offset = index * size * size;
         const labelTokens = view.stride === 1;
         const margin = { left: labelTokens ? 64 : 44, right: 10, top: 6, bottom: 34 };
         const available = Math.max(160, this.container.clientWidth - 24 - margin.left - margin.right);

@@ -24,12 +24,20 @@ Loom.NextTokenView = class {
             const chosen = alt.id === chosenId;
             const bar = Loom.dom.el("div", { class: "bar" });
             bar.style.width = `${Math.max(0.5, (alt.p / Math.max(max, 1e-9)) * 100)}%`;
-            return Loom.dom.el("div", { class: `dist-row${chosen ? " chosen" : ""}`, title: `p = ${Loom.format.exact(alt.p)}, token id ${alt.id}` },
+            return Loom.dom.el("div", { class: `dist-row${chosen ? " chosen" : ""}`, dataset: { rank } },
                 Loom.dom.el("span", { class: "rank" }, String(rank + 1)),
                 Loom.dom.el("span", { class: "token" }, Loom.dom.tokenText(alt.text)),
                 Loom.dom.el("div", { class: "bar-track" }, bar),
                 Loom.dom.el("span", { class: "p" }, Loom.format.percent(alt.p)),
                 Loom.dom.el("span", { class: "badge" }, chosen ? "came next" : ""));
+        });
+        const list = Loom.dom.el("div", { class: "dist" }, rows);
+        Loom.tooltip.attach(list, (event) => {
+            const row = event.target.closest(".dist-row");
+            if (!row) return null;
+            const alt = selected.next[Number(row.dataset.rank)];
+            return [`${Loom.dom.quote(alt.text, 40)}  (token id ${alt.id})`,
+                    `p = ${Loom.format.exact(alt.p)} (${Loom.format.percent(alt.p)})`];
         });
         const mass = selected.next.reduce((sum, alt) => sum + alt.p, 0);
         const notes = [`These ${selected.next.length} tokens hold ${Loom.format.percent(mass)} of the probability; ` +
@@ -42,7 +50,7 @@ Loom.NextTokenView = class {
             Loom.dom.el("div", { class: "card-head" },
                         Loom.dom.el("h2", {}, `Next token after #${state.selected} ${Loom.dom.quote(selected.text)}`),
                         Loom.dom.el("span", { class: "card-sub" }, following ? "" : "not generated yet")),
-            Loom.dom.el("div", { class: "dist" }, rows),
+            list,
             notes.map((n) => Loom.dom.el("div", { class: "note" }, n))));
     }
 };

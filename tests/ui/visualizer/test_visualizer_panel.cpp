@@ -262,6 +262,19 @@ class TestVisualizerPanel : public QObject {
         panel.setAttention(test::synthetic_attention(model_, 7, 2, 3));
         QVERIFY(wait_for_state(panel, "hasAttention", true));
 
+        // The worker recomputed an earlier position (the conversation was edited there): asked again.
+        panel.appendPositions(test::synthetic_positions(model_, 5, 1));
+        request = next_signal(attention);
+        QCOMPARE(request.value(0).toLongLong(), 7);
+        QVERIFY(wait_for_state(panel, "attentionStatus", "computing"));
+        panel.setAttention(test::synthetic_attention(model_, 7, 2, 3));
+        QVERIFY(wait_for_state(panel, "hasAttention", true));
+        // Positions after the selected one change nothing for it.
+        panel.appendPositions(test::synthetic_positions(model_, 12, 1));
+        QTest::qWait(150);
+        QCOMPARE(attention.count(), 0);
+        QCOMPARE(page_state(panel).value("hasAttention").toBool(), true);
+
         // The logit lens: asked for when its view opens; a late answer is ignored.
         click(panel, "#tabs button[data-view=\"lens\"]");
         QCOMPARE(next_signal(lens).value(0).toLongLong(), 7);
