@@ -2,11 +2,7 @@
 // writes a story with capture on, capture_views turns the recorder's data into the panel's values, and the
 // panel's requests are answered from the same recorder. Screenshots of what a user sees are saved in the
 // build directory (visualizer-stories260K-*.png).
-#include <QApplication>
-#include <QElapsedTimer>
-#include <QImage>
 #include <QSignalSpy>
-#include <QWebEnginePage>
 #include <QtTest>
 
 #include <memory>
@@ -16,36 +12,14 @@
 #include "api/builtin_model.h"
 #include "api/capture_recorder.h"
 #include "model/session.h"
+#include "panel_test_support.h"
 #include "sampling/sampler.h"
 #include "visualizer/capture_views.h"
 #include "visualizer/visualizer_panel.h"
 
 using namespace loom;
+using namespace loom::test;
 using loom::ui::VisualizerPanel;
-
-namespace {
-
-QVariantMap page_state(VisualizerPanel& panel) {
-    QVariant result;
-    bool done = false;
-    panel.page()->runJavaScript("loomVisualizerState()", [&](const QVariant& value) {
-        result = value;
-        done = true;
-    });
-    QElapsedTimer timer;
-    timer.start();
-    while (!done && timer.elapsed() < 10000)
-        QTest::qWait(5);
-    return result.toMap();
-}
-
-void run_js(VisualizerPanel& panel, const QString& script) {
-    bool done = false;
-    panel.page()->runJavaScript(script, [&](const QVariant&) { done = true; });
-    QTRY_VERIFY_WITH_TIMEOUT(done, 10000);
-}
-
-}  // namespace
 
 class TestVisualizerLive : public QObject {
     Q_OBJECT
@@ -63,8 +37,7 @@ class TestVisualizerLive : public QObject {
         VisualizerPanel panel;
         panel.resize(620, 1000);
         panel.show();
-        QSignalSpy loaded(&panel, &VisualizerPanel::pageLoaded);
-        QVERIFY(loaded.wait(30000));
+        QVERIFY(wait_until_loaded(panel));
         const ModelConfig& config = model->config();
         panel.setModel({"stories260K", config.layers, config.heads, config.hidden_size});
         // The worker's side: answer the panel's requests from the recorder.
@@ -112,33 +85,28 @@ class TestVisualizerLive : public QObject {
                      {"lens", "hasLogitLens"},
                      {"next", "hasHiddenStates"}};
         for (const auto& view : views) {
-            run_js(panel, QStringLiteral("document.querySelector('#tabs button[data-view=\"%1\"]').click()")
-                              .arg(view.view));
-            QTRY_VERIFY_WITH_TIMEOUT(page_state(panel).value(view.ready).toBool(), 10000);
-            QTest::qWait(400);  // the page draws at its next frame
-            const QImage image = panel.grab().toImage();
-            const QString path = directory + "/visualizer-stories260K-" + view.view + ".png";
-            QVERIFY(image.save(path));
-            qInfo().noquote() << "screenshot:" << path;
+            click(panel, QStringLiteral("#tabs button[data-view=\"%1\"]").arg(view.view));
+            QVERIFY(wait_for_state(panel, view.ready, true, 10000));
+            settle();
+            const QString problem =
+                save_screenshot(panel, directory + "/visualizer-stories260K-" + view.view + ".png");
+            QVERIFY2(problem.isEmpty(), qPrintable(problem));
         }
         // One head of the last layer, large.
-        run_js(panel,
-               "document.querySelector('#tabs button[data-view=\"attention\"]').click();"
-               "Loom.app.actions.chooseAttention(4, 1)");
-        QTRY_VERIFY_WITH_TIMEOUT(page_state(panel).value("hasAttention").toBool(), 10000);
-        QTest::qWait(400);
-        QVERIFY(panel.grab().toImage().save(directory + "/visualizer-stories260K-attention-head.png"));
+        click(panel, "#tabs button[data-view=\"attention\"]");
+        run_js(panel, "Loom.app.actions.chooseAttention(4, 1)");
+        QTRY_VERIFY_WITH_TIMEOUT(run_js(panel,
+                                        "(() => { const a = Loom.app.state.attention;"
+                                        " return a.status === 'ready' && a.view.layer === 4; })()")
+                                     .toBool(),
+                                 10000);
+        settle();
+        const QString problem =
+            save_screenshot(panel, directory + "/visualizer-stories260K-attention-head.png");
+        QVERIFY2(problem.isEmpty(), qPrintable(problem));
         QVERIFY(page_state(panel).value("errors").toStringList().isEmpty());
     }
 };
 
-int main(int argc, char** argv) {
-    if (qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM")) qputenv("QT_QPA_PLATFORM", "offscreen");
-    qputenv("QTWEBENGINE_DISABLE_SANDBOX", "1");
-    QCoreApplication::setAttribute(Qt::AA_ShareOpenGLContexts);
-    QApplication app(argc, argv);
-    TestVisualizerLive test;
-    return QTest::qExec(&test, argc, argv);
-}
-
+LOOM_WEBENGINE_TEST_MAIN(TestVisualizerLive)
 #include "test_visualizer_live.moc"
