@@ -98,10 +98,12 @@ QString display_token_text(const loom::Tokenizer& tokenizer, int token_id) {
     const int32_t ids[] = {token_id};
     QString text = QString::fromStdString(tokenizer.decode(ids, false));
     // A byte token that is only part of a UTF-8 character decodes to U+FFFD: its piece says more.
-    if (text.contains(QChar(0xFFFD)) || text.isEmpty()) return piece;
-    // SentencePiece drops the leading space of the first token it decodes; in a conversation it is there.
+    if (text.contains(QChar(0xFFFD))) return piece;
+    // SentencePiece drops the leading space of the first token it decodes ("▁" alone decodes to nothing);
+    // in a conversation the space is there.
     const QString sentencepiece_space(QChar(0x2581));  // ▁
     if (piece.startsWith(sentencepiece_space) && !text.startsWith(u' ')) text.prepend(u' ');
+    if (text.isEmpty()) return piece;
     return make_whitespace_visible(text);
 }
 

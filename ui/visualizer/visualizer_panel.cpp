@@ -1,8 +1,12 @@
 #include "visualizer/visualizer_panel.h"
 
-#include <QApplication>
+#include <algorithm>
+#include <limits>
+
 #include <QEvent>
+#include <QHideEvent>
 #include <QJsonArray>
+#include <QShowEvent>
 #include <QVBoxLayout>
 #include <QWebChannel>
 #include <QWebEnginePage>
@@ -118,9 +122,9 @@ void VisualizerPanel::appendPositions(const QVector<PositionCapture>& captures) 
     }
     if (page_loaded_) emit bridge_->positionsChanged(changed, double(positions_.size()));
 
-    if (following_) {
-        setSelection(latestPosition(), true);
-    } else if (first_changed <= selected_) {
+    const qint64 was_selected = selected_;
+    if (following_) setSelection(latestPosition(), true);  // forgets the views if the selection moved
+    if (selected_ == was_selected && first_changed <= selected_) {
         // The selected token, or one it attends to, was recomputed: what was shown for it is out of date.
         forgetViews();
         scheduleRequests();
@@ -297,7 +301,13 @@ void VisualizerPanel::changeEvent(QEvent* event) {
 
 void VisualizerPanel::showEvent(QShowEvent* event) {
     QWidget::showEvent(event);
+    if (!event->spontaneous()) emit shownChanged(true);
     scheduleRequests();
+}
+
+void VisualizerPanel::hideEvent(QHideEvent* event) {
+    QWidget::hideEvent(event);
+    if (!event->spontaneous()) emit shownChanged(false);
 }
 
 }  // namespace loom::ui

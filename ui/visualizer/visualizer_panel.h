@@ -69,10 +69,14 @@ class VisualizerPanel : public QWidget {
     void logitLensRequested(qint64 position);
     // The page has loaded and shows the panel's state.
     void pageLoaded();
+    // The panel was opened (shown) or closed (hidden) by the app, not by the window being minimised: the
+    // engine should capture only while it is shown.
+    void shownChanged(bool shown);
 
   protected:
     void changeEvent(QEvent* event) override;
     void showEvent(QShowEvent* event) override;
+    void hideEvent(QHideEvent* event) override;
 
   private:
     struct AttentionChoice {

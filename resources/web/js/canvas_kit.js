@@ -1,6 +1,6 @@
 // Small helpers shared by the views: DOM building, number formats, token text, sharp canvases, the tooltip
 // and colour legends.
-"use strict";
+'use strict';
 window.Loom = window.Loom || {};
 
 Loom.dom = (() => {
@@ -9,10 +9,14 @@ Loom.dom = (() => {
         const node = document.createElement(tag);
         for (const [key, value] of Object.entries(attributes || {})) {
             if (value === undefined || value === null || value === false) continue;
-            if (key === "class") node.className = value;
-            else if (key === "dataset") Object.assign(node.dataset, value);
-            else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
-            else node.setAttribute(key, value === true ? "" : value);
+            if (key === 'class')
+                node.className = value;
+            else if (key === 'dataset')
+                Object.assign(node.dataset, value);
+            else if (key.startsWith('on'))
+                node.addEventListener(key.slice(2), value);
+            else
+                node.setAttribute(key, value === true ? '' : value);
         }
         for (const child of children.flat()) {
             if (child === undefined || child === null || child === false) continue;
@@ -26,30 +30,31 @@ Loom.dom = (() => {
 
     // A token's text with its whitespace symbols dimmed, so that " the" reads as "␣the" without shouting.
     function tokenText(text) {
-        const span = el("span", { class: "token-text" });
+        const span = el('span', {class: 'token-text'});
         if (!text) {
-            span.append(el("span", { class: "ws" }, "\u2205"));  // ∅: a token without text
+            span.append(el('span', {class: 'ws'}, '\u2205'));  // ∅: a token without text
             return span;
         }
         for (const part of text.split(whitespaceSymbols)) {
             if (!part) continue;
-            span.append(whitespaceSymbols.test(part) ? el("span", { class: "ws" }, part) : part);
+            span.append(whitespaceSymbols.test(part) ? el('span', {class: 'ws'}, part) : part);
         }
         return span;
     }
 
     // The token in quotes for titles and tooltips, shortened.
     function quote(text, limit = 24) {
-        const shown = text && text.length > limit ? text.slice(0, limit - 1) + "\u2026" : text || "\u2205";
+        const shown = text && text.length > limit ? text.slice(0, limit - 1) + '\u2026' : text || '\u2205';
         return `\u2018${shown}\u2019`;
     }
 
     function clear(node) {
-        while (node.firstChild) node.removeChild(node.firstChild);
+        while (node.firstChild)
+            node.removeChild(node.firstChild);
         return node;
     }
 
-    return { el, tokenText, quote, clear };
+    return {el, tokenText, quote, clear};
 })();
 
 Loom.format = {
@@ -60,7 +65,7 @@ Loom.format = {
         if (x >= 1) return `${x.toFixed(2)}%`;
         if (x >= 0.01) return `${x.toFixed(3)}%`;
         if (x > 0) return `${x.toExponential(1)}%`;
-        return "0%";
+        return '0%';
     },
     // A measured value with four significant digits.
     number(v) {
@@ -70,9 +75,7 @@ Loom.format = {
         return Number(v.toPrecision(4)).toString();
     },
     // The exact value for tooltips.
-    exact(v) {
-        return Number.isFinite(v) ? Number(v.toPrecision(7)).toString() : String(v);
-    },
+    exact(v) { return Number.isFinite(v) ? Number(v.toPrecision(7)).toString() : String(v); },
 };
 
 Loom.canvas = {
@@ -86,10 +89,10 @@ Loom.canvas = {
         canvas.height = Math.round(height * ratio);
         canvas.style.width = `${width}px`;
         canvas.style.height = `${height}px`;
-        const context = canvas.getContext("2d");
+        const context = canvas.getContext('2d');
         context.setTransform(ratio, 0, 0, ratio, 0, 0);
-        context.font = `11px ${Loom.theme ? `"${Loom.theme.fontFamily}", ` : ""}sans-serif`;
-        context.textBaseline = "middle";
+        context.font = `11px ${Loom.theme ? `"${Loom.theme.fontFamily}", ` : ''}sans-serif`;
+        context.textBaseline = 'middle';
         return context;
     },
 
@@ -100,7 +103,8 @@ Loom.canvas = {
         const magnitude = Math.pow(10, Math.floor(Math.log10(raw)));
         const step = [1, 2, 2.5, 5, 10].map((m) => m * magnitude).find((s) => s >= raw) || raw;
         const ticks = [];
-        for (let v = Math.ceil(min / step) * step; v <= max + step * 1e-9; v += step) ticks.push(Number(v.toPrecision(12)));
+        for (let v = Math.ceil(min / step) * step; v <= max + step * 1e-9; v += step)
+            ticks.push(Number(v.toPrecision(12)));
         return ticks;
     },
 
@@ -117,9 +121,10 @@ Loom.tooltip = (() => {
 
     // `lines`: strings or nodes; the first one is the title.
     function show(lines, clientX, clientY) {
-        node = node || document.getElementById("tooltip");
+        node = node || document.getElementById('tooltip');
         Loom.dom.clear(node);
-        lines.forEach((line, i) => node.append(Loom.dom.el("div", { class: i === 0 ? "tip-title" : "tip-line" }, line)));
+        lines.forEach(
+            (line, i) => node.append(Loom.dom.el('div', {class: i === 0 ? 'tip-title' : 'tip-line'}, line)));
         node.hidden = false;
         const margin = 14;
         const box = node.getBoundingClientRect();
@@ -136,22 +141,24 @@ Loom.tooltip = (() => {
 
     // Shows `content(event)` (lines, or null for none) while the pointer is over `target`.
     function attach(target, content) {
-        target.addEventListener("mousemove", (event) => {
+        target.addEventListener('mousemove', (event) => {
             const lines = content(event);
-            if (lines) show(lines, event.clientX, event.clientY);
-            else hide();
+            if (lines)
+                show(lines, event.clientX, event.clientY);
+            else
+                hide();
         });
-        target.addEventListener("mouseleave", hide);
+        target.addEventListener('mouseleave', hide);
     }
 
-    return { show, hide, attach };
+    return {show, hide, attach};
 })();
 
 // A horizontal colour bar with ticks: {scale: t -> rgb, min, max, toUnit: value -> t, label, ticks?}.
-Loom.legend = function (spec) {
+Loom.legend = function(spec) {
     const width = 200, barHeight = 10, height = 34;
     const left = 22;  // room for the first and last tick labels, centred on the bar's ends
-    const canvas = Loom.dom.el("canvas", { class: "legend-bar" });
+    const canvas = Loom.dom.el('canvas', {class: 'legend-bar'});
     const context = Loom.canvas.setup(canvas, width + 2 * left, height);
     for (let x = 0; x < width; ++x) {
         const value = spec.min + ((spec.max - spec.min) * (x + 0.5)) / width;
@@ -161,7 +168,7 @@ Loom.legend = function (spec) {
     context.strokeStyle = Loom.theme.border;
     context.strokeRect(left + 0.5, 2.5, width - 1, barHeight - 1);
     context.fillStyle = Loom.theme.muted;
-    context.textAlign = "center";
+    context.textAlign = 'center';
     const ticks = spec.ticks || Loom.canvas.ticks(spec.min, spec.max, 4);
     for (const tick of ticks) {
         const x = left + ((tick - spec.min) / (spec.max - spec.min || 1)) * width;
@@ -169,5 +176,6 @@ Loom.legend = function (spec) {
         context.fillRect(x, barHeight + 2, 1, 3);
         context.fillText(spec.format ? spec.format(tick) : Loom.format.number(tick), x, barHeight + 12);
     }
-    return Loom.dom.el("div", { class: "legend" }, Loom.dom.el("span", { class: "legend-label" }, spec.label), canvas);
+    return Loom.dom.el(
+        'div', {class: 'legend'}, Loom.dom.el('span', {class: 'legend-label'}, spec.label), canvas);
 };

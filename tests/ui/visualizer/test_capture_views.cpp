@@ -111,10 +111,12 @@ class TestCaptureViews : public QObject {
             // Generated tokens were the greedy choice: the top alternative of the position before.
             if (p >= 12) QCOMPARE(all[p - 1].next[0].id, run.ids[size_t(p)]);
         }
-        QCOMPARE(all[0].text, QString("<s>"));  // BOS, a special token, shows its piece
-        QCOMPARE(all[1].text,
-                 QString("Once"));  // the story's first word: no space before it in the prompt...
-        QCOMPARE(all[2].text, QString("␣upon"));  // ...the next words keep theirs, made visible
+        // BOS, a special token, shows its piece; words show their leading space (SentencePiece gives the
+        // first word one too: its token is "▁Once").
+        QCOMPARE(all[0].text, QString("<s>"));
+        QCOMPARE(QString::fromStdString(tokenizer.piece(run.ids[1])), QString("▁Once"));
+        QCOMPARE(all[1].text, QString("␣Once"));
+        QCOMPARE(all[2].text, QString("␣upon"));
 
         // The ids of just the positions asked for work as well as the whole conversation's.
         const QVector<int> tail(run.ids.begin() + 5, run.ids.begin() + 9);
@@ -139,6 +141,7 @@ class TestCaptureViews : public QObject {
         QCOMPARE(display_token_text(tokenizer, *tokenizer.find_token("<0x09>")), QString("⇥"));
         QCOMPARE(display_token_text(tokenizer, *tokenizer.find_token("<0x0D>")), QString("␍"));
         QCOMPARE(display_token_text(tokenizer, *tokenizer.find_token("▁the")), QString("␣the"));
+        QCOMPARE(display_token_text(tokenizer, *tokenizer.find_token("▁")), QString("␣"));
         // Half of a UTF-8 character decodes to nothing printable: its piece is shown instead.
         QCOMPARE(display_token_text(tokenizer, *tokenizer.find_token("<0xE2>")), QString("<0xE2>"));
         expect_error([&] { display_token_text(tokenizer, 512); }, "outside the vocabulary");
@@ -234,10 +237,11 @@ class TestCaptureViews : public QObject {
     }
 
     void attentionDroppedByTheBudgetIsMarked() {
-        // A budget that keeps only the newest positions' attention.
+        // A budget that keeps only the newest positions' attention, over a conversation generated token by
+        // token (BOS, then 149 generated tokens).
         CaptureRecorderOptions options;
         options.memory_budget = 200 * 1024;
-        const Run run = run_model(150, 0, options);
+        const Run run = run_model(1, 149, options);
         const CaptureRecorder& recorder = *run.recorder;
         QVERIFY(!recorder.has_attention(0));
         QVERIFY(recorder.has_attention(149));

@@ -2,83 +2,18 @@
 // panel is given, reports clicks back as signals, asks for attention and the logit lens when the selection
 // or the chosen layer and head change, ignores late answers, stays off the network, follows the palette;
 // and a screenshot of every view is saved in the build directory.
-#include <QApplication>
-#include <QDir>
-#include <QElapsedTimer>
-#include <QImage>
-#include <QSet>
 #include <QSignalSpy>
 #include <QWebEnginePage>
 #include <QtTest>
 
+#include "panel_test_support.h"
 #include "visualizer/local_only_interceptor.h"
 #include "visualizer/visualizer_panel.h"
 #include "visualizer_test_data.h"
 
 using namespace loom;
+using namespace loom::test;
 using loom::ui::VisualizerPanel;
-
-namespace {
-
-// Runs `script` in the panel's page and waits for its result.
-QVariant run_js(VisualizerPanel& panel, const QString& script) {
-    QVariant result;
-    bool done = false;
-    panel.page()->runJavaScript(script, [&](const QVariant& value) {
-        result = value;
-        done = true;
-    });
-    QElapsedTimer timer;
-    timer.start();
-    while (!done && timer.elapsed() < 10000)
-        QTest::qWait(5);
-    if (!done) qWarning() << "no answer from the page for" << script;
-    return result;
-}
-
-QVariantMap page_state(VisualizerPanel& panel) {
-    return run_js(panel, "loomVisualizerState()").toMap();
-}
-
-// Waits until the page's state has `key` == `expected` (messages reach the page asynchronously).
-bool wait_for_state(VisualizerPanel& panel, const QString& key, const QVariant& expected,
-                    int timeout_ms = 5000) {
-    QElapsedTimer timer;
-    timer.start();
-    do {
-        if (page_state(panel).value(key) == expected) return true;
-        QTest::qWait(20);
-    } while (timer.elapsed() < timeout_ms);
-    qWarning() << "page state" << key << "is" << page_state(panel).value(key) << "expected" << expected;
-    return false;
-}
-
-bool wait_until_loaded(VisualizerPanel& panel) {
-    if (panel.isPageLoaded()) return true;
-    QSignalSpy loaded(&panel, &VisualizerPanel::pageLoaded);
-    return loaded.wait(30000);
-}
-
-// Clicks the element `selector` matches, once the page has drawn it (it draws at the next animation frame).
-void click(VisualizerPanel& panel, const QString& selector) {
-    const QString find = QStringLiteral("document.querySelector('%1') !== null").arg(selector);
-    QTRY_VERIFY2_WITH_TIMEOUT(run_js(panel, find).toBool(),
-                              qPrintable("nothing on the page matches " + selector), 5000);
-    run_js(panel, QStringLiteral("document.querySelector('%1').click()").arg(selector));
-}
-
-// The arguments of the next emission of `spy`'s signal (it may have come already, while a script ran).
-QList<QVariant> next_signal(QSignalSpy& spy) {
-    if (spy.isEmpty() && !spy.wait(5000)) return {};
-    return spy.takeFirst();
-}
-
-// Lets the page draw (it draws at the next animation frame) before a screenshot.
-void settle(int ms = 400) {
-    QTest::qWait(ms);
-}
-
-}  // namespace
 
 class TestVisualizerPanel : public QObject {
     Q_OBJECT
@@ -94,7 +29,14 @@ class TestVisualizerPanel : public QObject {
     }
 
   private slots:
-    void cleanup() { panel_.reset(); }
+    void cleanup() {
+        // No script error on the page, whatever the test did.
+        if (panel_ && panel_->isPageLoaded()) {
+            const QStringList errors = page_state(*panel_).value("errors").toStringList();
+            QVERIFY2(errors.isEmpty(), qPrintable("script errors on the page: " + errors.join("; ")));
+        }
+        panel_.reset();
+    }
 
     void pageLoadsFromResources() {
         VisualizerPanel& panel = fresh_panel();
@@ -139,13 +81,14 @@ class TestVisualizerPanel : public QObject {
     }
 
     void dataGivenBeforeThePageLoadsIsShown() {
-        auto panel = std::make_unique<VisualizerPanel>();
-        panel->setModel(test::synthetic_model_info(model_));
-        panel->appendPositions(test::synthetic_positions(model_, 0, 10));
-        panel->show();
-        QVERIFY(wait_until_loaded(*panel));
-        QVERIFY(wait_for_state(*panel, "positions", 10));
-        QCOMPARE(page_state(*panel).value("selected").toInt(), 9);
+        panel_ = std::make_unique<VisualizerPanel>();
+        VisualizerPanel& panel = *panel_;
+        panel.setModel(test::synthetic_model_info(model_));
+        panel.appendPositions(test::synthetic_positions(model_, 0, 10));
+        panel.show();
+        QVERIFY(wait_until_loaded(panel));
+        QVERIFY(wait_for_state(panel, "positions", 10));
+        QCOMPARE(page_state(panel).value("selected").toInt(), 9);
     }
 
     void clickingATokenSelectsIt() {
@@ -254,6 +197,19 @@ class TestVisualizerPanel : public QObject {
         panel.setAttention(test::synthetic_attention(model_, 7, 2, 3));
         QVERIFY(wait_for_state(panel, "hasAttention", true));
 
+        // The worker recomputed an earlier position (the conversation was edited there): asked again.
+        panel.appendPositions(test::synthetic_positions(model_, 5, 1));
+        request = next_signal(attention);
+        QCOMPARE(request.value(0).toLongLong(), 7);
+        QVERIFY(wait_for_state(panel, "attentionStatus", "computing"));
+        panel.setAttention(test::synthetic_attention(model_, 7, 2, 3));
+        QVERIFY(wait_for_state(panel, "hasAttention", true));
+        // Positions after the selected one change nothing for it.
+        panel.appendPositions(test::synthetic_positions(model_, 12, 1));
+        QTest::qWait(150);
+        QCOMPARE(attention.count(), 0);
+        QCOMPARE(page_state(panel).value("hasAttention").toBool(), true);
+
         // The logit lens: asked for when its view opens; a late answer is ignored.
         click(panel, "#tabs button[data-view=\"lens\"]");
         QCOMPARE(next_signal(lens).value(0).toLongLong(), 7);
@@ -288,11 +244,16 @@ class TestVisualizerPanel : public QObject {
         click(panel, "#tabs button[data-view=\"lens\"]");
         QCOMPARE(next_signal(lens).value(0).toLongLong(), 4);
 
+        QSignalSpy shown(&panel, &VisualizerPanel::shownChanged);
         panel.hide();
+        QCOMPARE(shown.count(), 1);
+        QCOMPARE(shown.takeFirst().at(0).toBool(), false);
         panel.appendPositions(test::synthetic_positions(model_, 5, 3));
         QTest::qWait(200);
         QCOMPARE(lens.count(), 0);
         panel.show();
+        QCOMPARE(shown.count(), 1);
+        QCOMPARE(shown.takeFirst().at(0).toBool(), true);
         QCOMPARE(next_signal(lens).value(0).toLongLong(), 7);
     }
 
@@ -421,7 +382,11 @@ class TestVisualizerPanel : public QObject {
             // One head, large.
             click(panel, "#tabs button[data-view=\"attention\"]");
             run_js(panel, "Loom.app.actions.chooseAttention(1, 2)");
-            QVERIFY(wait_for_state(panel, "hasAttention", true));
+            QTRY_VERIFY_WITH_TIMEOUT(run_js(panel,
+                                            "(() => { const a = Loom.app.state.attention;"
+                                            " return a.status === 'ready' && a.view.layer === 1; })()")
+                                         .toBool(),
+                                     5000);
             settle();
             // With a tooltip: the pointer over query 20, key 12.
             hover_cell(panel, "Loom.app.views.attention.matrixHeatmap", 20, 12);
@@ -446,28 +411,10 @@ class TestVisualizerPanel : public QObject {
     }
 
     void save(VisualizerPanel& panel, const QString& path) {
-        const QImage image = panel.grab().toImage();
-        QVERIFY(!image.isNull());
-        // A drawn page has many colours; a blank or black grab has one or two.
-        QSet<QRgb> colors;
-        for (int y = 0; y < image.height(); y += 3)
-            for (int x = 0; x < image.width(); x += 3)
-                colors.insert(image.pixel(x, y));
-        QVERIFY2(colors.size() > 50,
-                 qPrintable(QString("%1 looks blank (%2 colours)").arg(path).arg(colors.size())));
-        QVERIFY(image.save(path));
-        qInfo().noquote() << "screenshot:" << path;
+        const QString problem = save_screenshot(panel, path);
+        QVERIFY2(problem.isEmpty(), qPrintable(problem));
     }
 };
 
-int main(int argc, char** argv) {
-    // Offscreen unless a display is asked for; WebEngine refuses to run as root with its sandbox.
-    if (qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM")) qputenv("QT_QPA_PLATFORM", "offscreen");
-    qputenv("QTWEBENGINE_DISABLE_SANDBOX", "1");
-    QCoreApplication::setAttribute(Qt::AA_ShareOpenGLContexts);
-    QApplication app(argc, argv);
-    TestVisualizerPanel test;
-    return QTest::qExec(&test, argc, argv);
-}
-
+LOOM_WEBENGINE_TEST_MAIN(TestVisualizerPanel)
 #include "test_visualizer_panel.moc"
