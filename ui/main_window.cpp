@@ -76,18 +76,21 @@ MainWindow::MainWindow(const MainWindowOptions& options, QWidget* parent) : QMai
     model_label_ = new QLabel(tr("No model"));
     statusBar()->addPermanentWidget(model_label_);
 
-    connect(browser_, &ModelBrowser::loadRequested, this,
-            [this](const QString& path) { client_->loadModel({path}); });
+    connect(browser_, &ModelBrowser::loadRequested, this, &MainWindow::loadModel);
+    if (!options.backend.isEmpty()) browser_->setBackend(options.backend);
     connect(browser_, &ModelBrowser::cancelLoadRequested, client_, &EngineClient::cancelLoad);
     connect(client_, &EngineClient::loadStarted, browser_, &ModelBrowser::showLoading);
     connect(client_, &EngineClient::loadProgress, browser_, &ModelBrowser::showLoadProgress);
     connect(client_, &EngineClient::modelLoaded, browser_, &ModelBrowser::showLoaded);
     connect(client_, &EngineClient::modelLoadFailed, browser_, &ModelBrowser::showLoadFailed);
     connect(client_, &EngineClient::modelLoaded, this, [this](const LoadedModel& model) {
-        model_label_->setText(model.name);
+        model_label_->setText(tr("%1 on %2").arg(model.name, model.backend));
         model_label_->setToolTip(model.path);
         pane_->setModelMode(model.name, model.hasChatTemplate);
-        showMessage(tr("Loaded %1 in %2 s").arg(model.name).arg(model.loadSeconds, 0, 'f', 2), 4000);
+        if (model.note.isEmpty())
+            showMessage(tr("Loaded %1 in %2 s").arg(model.name).arg(model.loadSeconds, 0, 'f', 2), 4000);
+        else
+            showMessage(model.note, 15000);  // why it does not run on the GPU
     });
     // If the model named on the command line fails and nothing else is loaded, fall back (once) to the
     // built-in model, so that the window is usable.
@@ -97,7 +100,7 @@ MainWindow::MainWindow(const MainWindowOptions& options, QWidget* parent) : QMai
                 if (!cancelled) showMessage(tr("Could not load the model: %1").arg(error), 15000);
                 if (*fall_back && !client_->model() && !client_->isLoading()) {
                     *fall_back = false;
-                    client_->loadModel({});
+                    loadModel({});
                 }
             });
     connect(client_, &EngineClient::requestRefused, this,
@@ -111,7 +114,14 @@ MainWindow::MainWindow(const MainWindowOptions& options, QWidget* parent) : QMai
 
     chat_->start();
     catalog_->refresh();
-    client_->loadModel({options.model});
+    loadModel(options.model);
+}
+
+void MainWindow::loadModel(const QString& model) {
+    ModelLoadRequest request;
+    request.model = model;
+    request.backend = browser_->backend();
+    client_->loadModel(request);
 }
 
 MainWindow::~MainWindow() = default;
@@ -225,7 +235,7 @@ void MainWindow::openModelPath(const QString& path) {
     const bool is_model =
         QFileInfo(model).isFile() || QFileInfo::exists(model + QStringLiteral("/config.json"));
     if (is_model)
-        client_->loadModel({model});
+        loadModel(model);
     else
         showMessage(tr("Added %1: the models in it appear in the browser.").arg(model));
 }

@@ -25,6 +25,7 @@ class VisualizerPanel;
 
 struct MainWindowOptions {
     QString model;      // what to load at start-up: a path or "org/name"; empty: the built-in model
+    QString backend;    // "auto", "cpu" or "vulkan"; empty: the one chosen last time
     QString storeFile;  // the conversation database; empty: ConversationStore::defaultFile()
 };
 
@@ -60,6 +61,8 @@ class MainWindow : public QMainWindow {
     void chooseModelFile();
     void showAbout();
     void showMessage(const QString& text, int milliseconds = 8000);
+    // Loads `model` (empty: the built-in one) where the browser says models run.
+    void loadModel(const QString& model);
 
     std::unique_ptr<ConversationStore> store_;
     EngineClient* client_;

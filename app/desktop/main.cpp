@@ -4,6 +4,7 @@
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QIcon>
+#include <cstdio>
 
 #include "main_window.h"
 
@@ -34,6 +35,12 @@ int main(int argc, char** argv) {
                        "org/name in the Hugging Face cache. Default: the built-in model."),
         QStringLiteral("model"));
     parser.addOption(model);
+    QCommandLineOption backend(
+        QStringLiteral("backend"),
+        QStringLiteral("Where models run: auto (a GPU if there is one), cpu or vulkan. "
+                       "Default: the choice made last time in the model browser."),
+        QStringLiteral("auto|cpu|vulkan"));
+    parser.addOption(backend);
     parser.addPositionalArgument(QStringLiteral("model"),
                                  QStringLiteral("The model to open (same as --model)."),
                                  QStringLiteral("[model]"));
@@ -41,6 +48,11 @@ int main(int argc, char** argv) {
 
     loom::ui::MainWindowOptions options;
     options.model = parser.value(model);
+    options.backend = parser.value(backend).toLower();
+    if (!options.backend.isEmpty() && !QStringList{"auto", "cpu", "vulkan"}.contains(options.backend)) {
+        std::fprintf(stderr, "loom: --backend %s: choose auto, cpu or vulkan\n", qPrintable(options.backend));
+        return 2;
+    }
     if (options.model.isEmpty() && !parser.positionalArguments().isEmpty())
         options.model =
             parser.positionalArguments().front();  // the desktop entry's %f: a file opened with Loom

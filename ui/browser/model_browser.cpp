@@ -1,5 +1,6 @@
 #include "browser/model_browser.h"
 
+#include <QComboBox>
 #include <QFileDialog>
 #include <QHBoxLayout>
 #include <QHeaderView>
@@ -8,6 +9,8 @@
 #include <QMenu>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QSettings>
+#include <QSignalBlocker>
 #include <QSortFilterProxyModel>
 #include <QToolButton>
 #include <QTreeView>
@@ -65,6 +68,16 @@ ModelBrowser::ModelBrowser(ModelCatalog* catalog, QWidget* parent)
     load_ = new QPushButton(tr("Load"));
     load_->setEnabled(false);
     connect(load_, &QPushButton::clicked, this, &ModelBrowser::loadSelected);
+    backend_ = new QComboBox;
+    backend_->addItem(tr("GPU if there is one"), QStringLiteral("auto"));
+    backend_->addItem(tr("CPU"), QStringLiteral("cpu"));
+    backend_->addItem(tr("GPU (Vulkan)"), QStringLiteral("vulkan"));
+    backend_->setToolTip(
+        tr("Where the next model loaded runs. Without a usable GPU it runs on the CPU, and "
+           "Loom says why."));
+    setBackend(QSettings().value(QStringLiteral("models/backend"), QStringLiteral("auto")).toString());
+    connect(backend_, &QComboBox::currentIndexChanged, this,
+            [this] { QSettings().setValue(QStringLiteral("models/backend"), backend()); });
 
     status_ = new QLabel;
     status_->setWordWrap(true);
@@ -89,12 +102,26 @@ ModelBrowser::ModelBrowser(ModelCatalog* catalog, QWidget* parent)
     layout->addWidget(scanning_);
     layout->addWidget(view_, 1);
     layout->addWidget(details_);
-    layout->addWidget(load_);
+    auto* load_row = new QHBoxLayout;
+    load_row->addWidget(load_, 1);
+    load_row->addWidget(new QLabel(tr("on")));
+    load_row->addWidget(backend_);
+    layout->addLayout(load_row);
     layout->addWidget(status_);
     layout->addLayout(loading);
 
     connect(catalog_, &ModelCatalog::scanStarted, this, [this] { scanning_->setVisible(true); });
     connect(catalog_, &ModelCatalog::scanned, this, &ModelBrowser::onScanned);
+}
+
+QString ModelBrowser::backend() const {
+    return backend_->currentData().toString();
+}
+
+void ModelBrowser::setBackend(const QString& backend) {
+    const QSignalBlocker quiet(backend_);  // only the user's own choice is remembered, not `loom --backend`
+    const int index = backend_->findData(backend);
+    backend_->setCurrentIndex(index >= 0 ? index : 0);
 }
 
 void ModelBrowser::chooseFolder() {
@@ -189,10 +216,14 @@ void ModelBrowser::showLoaded(const LoadedModel& model) {
     }
     progress_->setVisible(false);
     cancel_->setVisible(false);
-    status_->setText(tr("<b>Loaded:</b> %1 (%2, %3 parameters, %4) in %5 s")
-                         .arg(model.name.toHtmlEscaped(), model.architecture.toHtmlEscaped(),
-                              parameters_text(model.parameters), model.weightTypes.toHtmlEscaped())
-                         .arg(model.loadSeconds, 0, 'f', 2));
+    QString text = tr("<b>Loaded:</b> %1 (%2, %3 parameters, %4) in %5 s, on %6")
+                       .arg(model.name.toHtmlEscaped(), model.architecture.toHtmlEscaped(),
+                            parameters_text(model.parameters), model.weightTypes.toHtmlEscaped())
+                       .arg(model.loadSeconds, 0, 'f', 2)
+                       .arg(model.backend.toHtmlEscaped());
+    if (!model.note.isEmpty())
+        text += QStringLiteral("<br><small>%1</small>").arg(model.note.toHtmlEscaped());
+    status_->setText(text);
 }
 
 void ModelBrowser::showLoadFailed(const QString& error, bool cancelled) {

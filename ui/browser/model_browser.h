@@ -8,6 +8,7 @@
 #include "catalog/model_entry.h"
 #include "worker/worker_types.h"
 
+class QComboBox;
 class QLabel;
 class QLineEdit;
 class QProgressBar;
@@ -28,6 +29,9 @@ class ModelBrowser : public QWidget {
     explicit ModelBrowser(ModelCatalog* catalog, QWidget* parent = nullptr);
 
     QLineEdit* filterBox() const { return filter_; }
+    // Where models are loaded: "auto" (a GPU if there is one), "cpu" or "vulkan". Remembered across runs.
+    QString backend() const;
+    void setBackend(const QString& backend);
     QTreeView* view() const { return view_; }
     // Asks for a folder and adds it to the catalog.
     void chooseFolder();
@@ -57,6 +61,7 @@ class ModelBrowser : public QWidget {
     QLabel* scanning_;
     QTreeView* view_;
     QLabel* details_;
+    QComboBox* backend_;
     QPushButton* load_;
     QLabel* status_;
     QProgressBar* progress_;

@@ -11,8 +11,9 @@
 namespace loom::ui {
 
 struct ModelLoadRequest {
-    QString model;    // a model folder, a .gguf file, a Hugging Face snapshot, or "org/name" in the HF cache
-    int threads = 0;  // 0: one per core
+    QString model;  // a model folder, a .gguf file, a Hugging Face snapshot, or "org/name" in the HF cache
+    QString backend = QStringLiteral("auto");  // "auto" (a GPU if there is one), "cpu" or "vulkan"
+    int threads = 0;                           // CPU threads; 0: Loom chooses
 };
 
 // What the GUI needs to know about the model the worker has loaded.
@@ -29,6 +30,8 @@ struct LoadedModel {
     qint64 contextLength = 0;  // of a conversation's session
     bool hasChatTemplate = false;
     double loadSeconds = 0;
+    QString backend;  // where it runs, e.g. "CPU (AVX-512, 2 threads)" or the GPU's name
+    QString note;     // why it runs on the CPU although a GPU was asked for; empty otherwise
 };
 
 struct SamplingSettings {

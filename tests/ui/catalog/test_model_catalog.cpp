@@ -133,7 +133,7 @@ class TestModelCatalog : public QObject {
             const char* reason;
         };
         for (const Expected& e : {Expected{"someone/broken", "broken link"},
-                                  Expected{"state-spaces/mamba-tiny", "architecture is not supported"},
+                                  Expected{"state-spaces/mamba-tiny", "not supported"},
                                   Expected{"someone/no-tokenizer", "tokenizer is missing"},
                                   Expected{"someone/empty", "no snapshot"}}) {
             const ModelEntry* entry = find(entries, QString::fromLatin1(e.group), QString());
@@ -144,6 +144,7 @@ class TestModelCatalog : public QObject {
         }
         const ModelEntry* mamba = find(entries, QStringLiteral("state-spaces/mamba-tiny"), QString());
         QCOMPARE(mamba->architecture, QStringLiteral("mamba"));  // the file's own word for it
+        QVERIFY(mamba->problem.contains(QStringLiteral("mamba")));
 
         // Too big for the memory it may use.
         QVector<ModelEntry> tight = scan_hf_cache(QString::fromStdString(root_.string()), 1000);
