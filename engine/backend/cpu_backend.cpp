@@ -210,9 +210,12 @@ void CpuBackend::rope(const Tensor& x, const RopeOptions& options) {
     RopeRow row{f32(options.inv_freq), options.rotary_dims, options.interleaved};
     float* values = f32(x);
     for_rows(x.rows, x.cols * 8, [&](int64_t begin, int64_t end) {
-        for (int64_t r = begin; r < end; ++r)
+        std::vector<float> cos(static_cast<size_t>(options.rotary_dims / 2)), sin(cos.size());
+        for (int64_t r = begin; r < end; ++r) {
+            rope_angles(row, options.pos0 + r, cos.data(), sin.data());  // once for all heads of the token
             for (int h = 0; h < options.heads; ++h)
-                rope_head(values + r * x.cols + int64_t{h} * options.head_dim, row, options.pos0 + r);
+                rope_rotate(values + r * x.cols + int64_t{h} * options.head_dim, row, cos.data(), sin.data());
+        }
     });
 }
 
@@ -222,9 +225,10 @@ void CpuBackend::swiglu(const Tensor& gate, const Tensor& up, const Tensor& out)
     const float* g = f32(gate);
     const float* u = f32(up);
     float* o = f32(out);
+    const VectorKernels& vec = vector_kernels();
     for_rows(gate.rows, gate.cols * 4, [&](int64_t begin, int64_t end) {
         for (int64_t r = begin; r < end; ++r)
-            swiglu_row(g + r * gate.cols, u + r * gate.cols, gate.cols, o + r * gate.cols);
+            vec.silu_mul(g + r * gate.cols, u + r * gate.cols, gate.cols, o + r * gate.cols);
     });
 }
 
@@ -260,7 +264,7 @@ void CpuBackend::attention(const AttentionOptions& a) {
             const float* query = q + i * a.q.cols + h * head_dim;
             for (int64_t j = 0; j < visible; ++j)
                 scores[size_t(j)] = vec.dot(query, keys + j * kv_stride + kv_offset, head_dim) * a.scale;
-            softmax_row(scores.data(), visible);
+            vec.softmax(scores.data(), visible);
             float* o = out + i * a.out.cols + h * head_dim;
             std::fill(o, o + head_dim, 0.0f);
             for (int64_t j = 0; j < visible; ++j)

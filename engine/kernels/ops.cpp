@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 namespace loom {
 
@@ -48,17 +49,29 @@ void swiglu_row(const float* gate, const float* up, int64_t n, float* out) {
         out[i] = gate[i] / (1.0f + std::exp(-gate[i])) * up[i];
 }
 
-void rope_head(float* head, const RopeRow& rope, int64_t position) {
-    int pairs = rope.rotary_dims / 2;
-    for (int i = 0; i < pairs; ++i) {
+void rope_angles(const RopeRow& rope, int64_t position, float* cos, float* sin) {
+    for (int i = 0; i < rope.rotary_dims / 2; ++i) {
         double angle = static_cast<double>(position) * rope.inv_freq[i];
-        float c = static_cast<float>(std::cos(angle)), s = static_cast<float>(std::sin(angle));
+        cos[i] = static_cast<float>(std::cos(angle));
+        sin[i] = static_cast<float>(std::sin(angle));
+    }
+}
+
+void rope_rotate(float* head, const RopeRow& rope, const float* cos, const float* sin) {
+    const int pairs = rope.rotary_dims / 2;
+    for (int i = 0; i < pairs; ++i) {
         float* a = rope.interleaved ? head + 2 * i : head + i;
         float* b = rope.interleaved ? head + 2 * i + 1 : head + i + pairs;
         float x0 = *a, x1 = *b;
-        *a = x0 * c - x1 * s;
-        *b = x1 * c + x0 * s;
+        *a = x0 * cos[i] - x1 * sin[i];
+        *b = x1 * cos[i] + x0 * sin[i];
     }
+}
+
+void rope_head(float* head, const RopeRow& rope, int64_t position) {
+    std::vector<float> cos(static_cast<size_t>(rope.rotary_dims / 2)), sin(cos.size());
+    rope_angles(rope, position, cos.data(), sin.data());
+    rope_rotate(head, rope, cos.data(), sin.data());
 }
 
 }  // namespace loom

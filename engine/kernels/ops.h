@@ -28,4 +28,9 @@ struct RopeRow {
 };
 void rope_head(float* head, const RopeRow& rope, int64_t position);
 
+// The same in two steps, so that the angles of a position are computed once for all its heads:
+// cos/sin[i] = cos/sin(position * inv_freq[i]) (in double precision), then the rotation of one head.
+void rope_angles(const RopeRow& rope, int64_t position, float* cos, float* sin);
+void rope_rotate(float* head, const RopeRow& rope, const float* cos, const float* sin);
+
 }  // namespace loom

@@ -1,5 +1,7 @@
 #include "kernels/vector.h"
 
+#include "kernels/ops.h"
+
 namespace loom {
 
 namespace {
@@ -16,7 +18,7 @@ void axpy_scalar(float a, const float* x, float* y, int64_t n) {
         y[i] += a * x[i];
 }
 
-const VectorKernels kScalar{dot_scalar, axpy_scalar, KernelLevel::Scalar};
+const VectorKernels kScalar{dot_scalar, axpy_scalar, swiglu_row, softmax_row, KernelLevel::Scalar};
 
 }  // namespace
 

@@ -10,6 +10,10 @@ namespace loom {
 struct VectorKernels {
     float (*dot)(const float* a, const float* b, int64_t n);
     void (*axpy)(float a, const float* x, float* y, int64_t n);  // y += a * x
+    // out = silu(gate) * up, as swiglu_row (kernels/ops.h) defines it
+    void (*silu_mul)(const float* gate, const float* up, int64_t n, float* out);
+    // x = softmax(x) in place, as softmax_row defines it
+    void (*softmax)(float* x, int64_t n);
     KernelLevel level;
 };
 

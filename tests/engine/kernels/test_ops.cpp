@@ -115,6 +115,43 @@ class TestOps : public QObject {
         }
     }
 
+    void vectorSiluAndSoftmax() {
+        // The SIMD versions against the scalar definitions (swiglu_row, softmax_row), at sizes around the
+        // vector widths and with values that saturate the exponential.
+        std::mt19937 rng(35);
+        for (KernelLevel level : test::supported_levels()) {
+            const VectorKernels& vec = vector_kernels(level);
+            for (int64_t n : {1, 7, 8, 15, 16, 17, 33, 100, 4864}) {
+                std::vector<float> gate = test::random_values(size_t(n), rng, 4.0f),
+                                   up = test::random_values(size_t(n), rng);
+                gate[0] = -120.0f;  // e^120 would overflow
+                if (n > 2) gate[2] = 95.0f;
+                std::vector<float> got(static_cast<size_t>(n)), want(static_cast<size_t>(n));
+                vec.silu_mul(gate.data(), up.data(), n, got.data());
+                swiglu_row(gate.data(), up.data(), n, want.data());
+                for (size_t i = 0; i < size_t(n); ++i)
+                    QVERIFY2(std::fabs(got[i] - want[i]) <= 2e-6f * (std::fabs(want[i]) + 1e-30f),
+                             qPrintable(QString("silu_mul level %1, n %2, [%3]: %4 vs %5")
+                                            .arg(int(level))
+                                            .arg(n)
+                                            .arg(i)
+                                            .arg(got[i])
+                                            .arg(want[i])));
+
+                std::vector<float> scores = test::random_values(size_t(n), rng, 10.0f), reference = scores;
+                if (n > 3) scores[3] = reference[3] = -1e30f;  // a masked score
+                vec.softmax(scores.data(), n);
+                softmax_row(reference.data(), n);
+                double total = 0.0;
+                for (size_t i = 0; i < size_t(n); ++i) {
+                    QVERIFY(std::fabs(scores[i] - reference[i]) <= 2e-6f * reference[i] + 1e-12f);
+                    total += scores[i];
+                }
+                QVERIFY(std::fabs(total - 1.0) < 1e-5);
+            }
+        }
+    }
+
     void vectorKernels() {
         std::mt19937 rng(34);
         for (KernelLevel level : test::supported_levels()) {
