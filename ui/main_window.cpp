@@ -121,6 +121,7 @@ void MainWindow::loadModel(const QString& model) {
     ModelLoadRequest request;
     request.model = model;
     request.backend = browser_->backend();
+    request.weightType = browser_->weightType();
     client_->loadModel(request);
 }
 

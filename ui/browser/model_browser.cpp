@@ -12,12 +12,14 @@
 #include <QSettings>
 #include <QSignalBlocker>
 #include <QSortFilterProxyModel>
+#include <QStandardItemModel>
 #include <QToolButton>
 #include <QTreeView>
 #include <QVBoxLayout>
 
 #include "browser/model_tree_model.h"
 #include "catalog/model_catalog.h"
+#include "worker/backend_choices.h"
 
 namespace loom::ui {
 
@@ -69,12 +71,23 @@ ModelBrowser::ModelBrowser(ModelCatalog* catalog, QWidget* parent)
     load_->setEnabled(false);
     connect(load_, &QPushButton::clicked, this, &ModelBrowser::loadSelected);
     backend_ = new QComboBox;
-    backend_->addItem(tr("GPU if there is one"), QStringLiteral("auto"));
-    backend_->addItem(tr("CPU"), QStringLiteral("cpu"));
-    backend_->addItem(tr("GPU (Vulkan)"), QStringLiteral("vulkan"));
+    for (const BackendChoice& choice : backend_choices()) {
+        backend_->addItem(choice.label, choice.value);
+        const int index = backend_->count() - 1;
+        backend_->setItemData(index, choice.details, Qt::ToolTipRole);
+        if (!choice.enabled)
+            if (auto* items = qobject_cast<QStandardItemModel*>(backend_->model()))
+                items->item(index)->setEnabled(false);
+    }
     backend_->setToolTip(
         tr("Where the next model loaded runs. Without a usable GPU it runs on the CPU, and "
            "Loom says why."));
+    weights_ = new QComboBox;
+    for (const WeightChoice& choice : weight_choices())
+        weights_->addItem(choice.label, choice.value);
+    weights_->setToolTip(
+        tr("Convert the weights when loading: fewer bits read per token is faster, at some cost "
+           "in quality."));
     setBackend(QSettings().value(QStringLiteral("models/backend"), QStringLiteral("auto")).toString());
     connect(backend_, &QComboBox::currentIndexChanged, this,
             [this] { QSettings().setValue(QStringLiteral("models/backend"), backend()); });
@@ -106,7 +119,11 @@ ModelBrowser::ModelBrowser(ModelCatalog* catalog, QWidget* parent)
     load_row->addWidget(load_, 1);
     load_row->addWidget(new QLabel(tr("on")));
     load_row->addWidget(backend_);
+    auto* weights_row = new QHBoxLayout;
+    weights_row->addWidget(new QLabel(tr("Weights")));
+    weights_row->addWidget(weights_, 1);
     layout->addLayout(load_row);
+    layout->addLayout(weights_row);
     layout->addWidget(status_);
     layout->addLayout(loading);
 
@@ -118,9 +135,15 @@ QString ModelBrowser::backend() const {
     return backend_->currentData().toString();
 }
 
+QString ModelBrowser::weightType() const {
+    return weights_->currentData().toString();
+}
+
 void ModelBrowser::setBackend(const QString& backend) {
     const QSignalBlocker quiet(backend_);  // only the user's own choice is remembered, not `loom --backend`
-    const int index = backend_->findData(backend);
+    int index = backend_->findData(backend);
+    if (index < 0 && backend == QStringLiteral("vulkan"))  // "the GPU": the first Vulkan device listed
+        index = backend_->findData(QStringLiteral("vulkan:"), Qt::UserRole, Qt::MatchStartsWith);
     backend_->setCurrentIndex(index >= 0 ? index : 0);
 }
 

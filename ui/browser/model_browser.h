@@ -31,6 +31,8 @@ class ModelBrowser : public QWidget {
     QLineEdit* filterBox() const { return filter_; }
     // Where models are loaded: "auto" (a GPU if there is one), "cpu" or "vulkan". Remembered across runs.
     QString backend() const;
+    // The weight type to convert to on load ("" keeps the stored types).
+    QString weightType() const;
     void setBackend(const QString& backend);
     QTreeView* view() const { return view_; }
     // Asks for a folder and adds it to the catalog.
@@ -62,6 +64,7 @@ class ModelBrowser : public QWidget {
     QTreeView* view_;
     QLabel* details_;
     QComboBox* backend_;
+    QComboBox* weights_;
     QPushButton* load_;
     QLabel* status_;
     QProgressBar* progress_;

@@ -157,8 +157,12 @@ void EngineWorker::loadModel(quint64 requestId, const ModelLoadRequest& request)
         loom::LoadOptions options;
         options.model =
             request.model.isEmpty() ? loom::builtin_model_path().string() : request.model.toStdString();
+        options.weight_type = request.weightType.toStdString();
         loom::BackendRequest backend;
-        backend.kind = loom::parse_backend_kind(request.backend.toStdString());
+        QString kind = request.backend.section(QLatin1Char(':'), 0, 0);
+        backend.kind = loom::parse_backend_kind(kind.toStdString());
+        if (request.backend.contains(QLatin1Char(':')))
+            backend.vulkan.device_index = request.backend.section(QLatin1Char(':'), 1).toInt();
         backend.threads = threads_for(options.model, request.threads);
         int last_percent = -1;
         options.progress = [&](double fraction) {

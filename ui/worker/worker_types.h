@@ -12,8 +12,10 @@ namespace loom::ui {
 
 struct ModelLoadRequest {
     QString model;  // a model folder, a .gguf file, a Hugging Face snapshot, or "org/name" in the HF cache
-    QString backend = QStringLiteral("auto");  // "auto" (a GPU if there is one), "cpu" or "vulkan"
-    int threads = 0;                           // CPU threads; 0: Loom chooses
+    // "auto" (a GPU if there is one), "cpu", "vulkan" (the best GPU) or "vulkan:N" (Vulkan device N)
+    QString backend = QStringLiteral("auto");
+    int threads = 0;     // CPU threads; 0: Loom chooses
+    QString weightType;  // convert the weights on load ("Q8_0", "Q4_0", "Q4_K_M", "F16"); empty: as stored
 };
 
 // What the GUI needs to know about the model the worker has loaded.

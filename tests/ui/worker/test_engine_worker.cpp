@@ -247,6 +247,31 @@ class TestEngineWorker : public QObject {
         QVERIFY(after.ok);
     }
 
+    void convertsWeightsOnLoadAndOnTheChosenDevice() {
+        // Quantized on load: the loaded model says so, and still writes a story.
+        QSignalSpy loaded(&results_, &WorkerResults::modelLoaded);
+        ModelLoadRequest quantized;
+        quantized.backend = QStringLiteral("cpu");
+        quantized.weightType = QStringLiteral("Q8_0");
+        post([quantized](EngineWorker& w) { w.loadModel(55, quantized); });
+        QVERIFY(wait_for(loaded));
+        LoadedModel model = loaded.takeFirst().at(1).value<LoadedModel>();
+        QVERIFY2(model.weightTypes.contains(QStringLiteral("Q8_0")), qPrintable(model.weightTypes));
+        QVERIFY(run(request(56, 6, {user(QStringLiteral("Once upon a time"))}, 8)).ok);
+
+        // A Vulkan device picked by its index (lavapipe here): the model runs there.
+        ModelLoadRequest on_device;
+        on_device.backend = QStringLiteral("vulkan:0");
+        post([on_device](EngineWorker& w) { w.loadModel(57, on_device); });
+        QVERIFY(wait_for(loaded));
+        model = loaded.takeFirst().at(1).value<LoadedModel>();
+        QVERIFY2(model.backend.startsWith(QStringLiteral("Vulkan")), qPrintable(model.backend + model.note));
+        QVERIFY(run(request(58, 6, {user(QStringLiteral("Once upon a time"))}, 8)).ok);
+
+        post([](EngineWorker& w) { w.loadModel(59, {}); });  // back to the built-in model as stored
+        QVERIFY(wait_for(loaded));
+    }
+
     void absurdSettingsFailClearly() {
         GenerationRequest r = request(60, 7, {user(QStringLiteral("Hello"))}, 10);
         r.sampling.topP = 0;
