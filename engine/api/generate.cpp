@@ -79,7 +79,11 @@ GenerationStats generate(Session& session, std::span<const int32_t> prompt, cons
             stats.reason = StopReason::Cancelled;
             break;
         }
-        int32_t id = sampler.sample(logits, session.tokens());
+        // Models often have more output rows than their tokenizer has tokens (padding to a round size): those
+        // ids mean nothing and are never chosen.
+        std::span<const float> choices =
+            logits.first(std::min(logits.size(), static_cast<size_t>(tokenizer.vocab_size())));
+        int32_t id = sampler.sample(choices, session.tokens());
         if (options.stop_at_end_of_generation && is_stop(id)) {
             stats.reason = StopReason::EndOfGeneration;
             break;
@@ -87,8 +91,8 @@ GenerationStats generate(Session& session, std::span<const int32_t> prompt, cons
         GeneratedToken token;
         token.id = id;
         token.position = static_cast<int64_t>(session.tokens().size());
-        token.logprob = token_logprob(logits, id);
-        if (options.top_logprobs > 0) token.top = top_logprobs(logits, options.top_logprobs);
+        token.logprob = token_logprob(choices, id);
+        if (options.top_logprobs > 0) token.top = top_logprobs(choices, options.top_logprobs);
         token.text = decoder.push(id);
         ++stats.generated_tokens;
 
