@@ -51,6 +51,17 @@ class TestCli : public QObject {
         QVERIFY2(run.out.startsWith(kSample), qPrintable(run.out + run.err));
     }
 
+    void withoutAVulkanDriverItRunsOnTheCpuSayingWhy() {
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert("VK_ICD_FILENAMES", "/nonexistent/vulkan/icd.json");
+        Run run = run_cli({"generate", "--max-tokens", "60", "--backend", "vulkan"}, env);
+        QCOMPARE(run.exit_code, 0);
+        QVERIFY2(run.out.startsWith(kSample), qPrintable(run.out));
+        QVERIFY2(run.err.contains("Vulkan is not available"), qPrintable(run.err));
+        Run devices = run_cli({"devices"}, env);
+        QVERIFY2(devices.out.contains("Vulkan: not available"), qPrintable(devices.out));
+    }
+
     void jsonHasOneObjectPerToken() {
         Run run =
             run_cli({"generate", "--json", "--max-tokens", "5", "--prompt", "Lily", "--backend", "cpu"});

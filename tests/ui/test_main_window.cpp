@@ -5,6 +5,7 @@
 // unsent draft. Saves a screenshot and the measured time from Send to the first token under
 // <build>/test-artifacts/.
 #include <QApplication>
+#include <QComboBox>
 #include <QDir>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -122,6 +123,11 @@ class TestMainWindow : public QObject {
         store_file_ = home().filePath(QStringLiteral("data/loom/conversations.sqlite"));
         open_window();
         QVERIFY(window_->engine()->model()->name.contains(QStringLiteral("stories260K")));
+        // No Vulkan driver here (see main): the model runs on the CPU and the device menu says why not.
+        QVERIFY(window_->engine()->model()->backend.startsWith(QStringLiteral("CPU")));
+        auto* devices = window_->findChild<QComboBox*>(QStringLiteral("backendChoice"));
+        QVERIFY(devices);
+        QVERIFY(devices->findText(QStringLiteral("Vulkan: not available")) >= 0);
     }
 
     void cleanupTestCase() { window_.reset(); }
@@ -308,6 +314,8 @@ int main(int argc, char** argv) {
     qputenv("XDG_DATA_HOME", home().filePath(QStringLiteral("data")).toLocal8Bit());
     qputenv("XDG_CONFIG_HOME", home().filePath(QStringLiteral("config")).toLocal8Bit());
     qputenv("HF_HUB_CACHE", home().filePath(QStringLiteral("hub")).toLocal8Bit());
+    // A machine without a Vulkan driver: the app must start and run on the CPU, saying so.
+    qputenv("VK_ICD_FILENAMES", "/nonexistent/vulkan/icd.json");
     QCoreApplication::setAttribute(Qt::AA_ShareOpenGLContexts);
     QApplication app(argc, argv);
     QApplication::setOrganizationName(QStringLiteral("LoomTest"));

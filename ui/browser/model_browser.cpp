@@ -71,6 +71,7 @@ ModelBrowser::ModelBrowser(ModelCatalog* catalog, QWidget* parent)
     load_->setEnabled(false);
     connect(load_, &QPushButton::clicked, this, &ModelBrowser::loadSelected);
     backend_ = new QComboBox;
+    backend_->setObjectName(QStringLiteral("backendChoice"));
     for (const BackendChoice& choice : backend_choices()) {
         backend_->addItem(choice.label, choice.value);
         const int index = backend_->count() - 1;
