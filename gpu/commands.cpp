@@ -16,6 +16,10 @@ constexpr uint32_t kDescriptorsPerSet = 6;  // the most bindings a kernel has, w
 // is slow, not hung.
 constexpr uint64_t kFenceTimeoutNs = 600'000'000'000ull;
 
+// submit_if_due() submits a frame that holds this many dispatches, so that the GPU starts on the first
+// layers of a forward pass while the host records the next ones, instead of waiting for the whole of it.
+constexpr uint32_t kDispatchesPerSubmit = 64;
+
 constexpr VkPipelineStageFlags kWorkStages =
     VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT;
 
@@ -51,12 +55,14 @@ CommandStream::CommandStream(std::shared_ptr<Device> device, std::shared_ptr<Dev
         check(vk.CreateFence(device_->handle(), &fence, nullptr, &frame.fence), "creating a fence");
         frame.staging = std::make_unique<StagingArena>(memory_, staging_bytes);
     }
+    profiler_ = KernelProfiler::from_environment(device_, frames_.size());
     begin_frame(current());
 }
 
 CommandStream::~CommandStream() {
     const DeviceFunctions& vk = device_->api();
     vk.DeviceWaitIdle(device_->handle());
+    profiler_.reset();
     // Every submission is over: nothing recorded will run, so pending releases can go.
     memory_->set_completed_serial(next_serial_);
     memory_->set_recording_serial(next_serial_);
@@ -78,11 +84,13 @@ void CommandStream::begin_frame(Frame& frame) {
     frame.staging->reset();
     frame.serial = next_serial_++;
     frame.recorded = false;
+    frame.dispatches = 0;
     memory_->set_recording_serial(frame.serial);
 
     VkCommandBufferBeginInfo begin{VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
     begin.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT;
     check(vk.BeginCommandBuffer(frame.commands, &begin), "recording commands");
+    if (profiler_) profiler_->begin_frame(index_of(frame), frame.commands);
     // Orders this frame's work after everything submitted before it.
     touched_.clear();
     barrier();
@@ -186,7 +194,9 @@ void CommandStream::dispatch_raw(const Pipeline& pipeline, std::initializer_list
     if (push_bytes > 0)
         vk.CmdPushConstants(commands, pipeline.layout(), VK_SHADER_STAGE_COMPUTE_BIT, 0, push_bytes, push);
     vk.CmdDispatch(commands, groups.x, groups.y, groups.z);
+    if (profiler_) profiler_->after_command(current_, commands, pipeline.name());
     current().recorded = true;
+    ++current().dispatches;
 }
 
 void CommandStream::copy(const BufferRange& source, const BufferRange& destination) {
@@ -197,6 +207,7 @@ void CommandStream::copy(const BufferRange& source, const BufferRange& destinati
     order_after_earlier({reads(source), writes(destination)});
     VkBufferCopy region{source.offset, destination.offset, source.size};
     device_->api().CmdCopyBuffer(current().commands, source.buffer, destination.buffer, 1, &region);
+    if (profiler_) profiler_->after_command(current_, current().commands, "copy");
     current().recorded = true;
 }
 
@@ -206,6 +217,7 @@ void CommandStream::fill_zero(const BufferRange& destination) {
     order_after_earlier({writes(destination)});
     device_->api().CmdFillBuffer(current().commands, destination.buffer, destination.offset, destination.size,
                                  0);
+    if (profiler_) profiler_->after_command(current_, current().commands, "fill_zero");
     current().recorded = true;
 }
 
@@ -236,6 +248,10 @@ void CommandStream::guarded(Fn&& step) {
         failure_ = e.what();
         throw;
     }
+}
+
+void CommandStream::submit_if_due() {
+    if (current().dispatches >= kDispatchesPerSubmit) submit();
 }
 
 void CommandStream::submit() {
@@ -276,6 +292,7 @@ void CommandStream::wait(Frame& frame) {
     check(result, "waiting for the GPU");
     frame.in_flight = false;
     memory_->set_completed_serial(frame.serial);
+    if (profiler_) profiler_->frame_completed(index_of(frame));
 }
 
 void CommandStream::finish() {

@@ -1,8 +1,9 @@
 // Recording GPU work and submitting it.
 //
 // The backend records every operation (dispatches, copies, fills) into the command buffer of the current
-// frame and submits only when the host needs a result or a staging arena is full. There are two frames, so
-// the host can fill one frame's staging arena (uploading weights, say) while the GPU works on the other's.
+// frame and submits when the host needs a result, when a staging arena is full, or between operations
+// once a frame holds many dispatches. There are two frames, so the host can fill one frame's staging arena
+// (uploading weights, say) or record the rest of a forward pass while the GPU works on the other's.
 //
 // Barriers are placed from the buffers each command touches: a command that reads or writes a range
 // written since the last barrier, or writes a range read since then, gets a barrier first. Independent
@@ -17,6 +18,7 @@
 #include <vector>
 
 #include "gpu/buffers.h"
+#include "gpu/kernel_profiler.h"
 #include "gpu/pipelines.h"
 
 namespace loom::gpu {
@@ -71,6 +73,10 @@ class CommandStream {
 
     // Sends what was recorded to the GPU; recording continues in the next frame.
     void submit();
+    // submit() if the frame holds many dispatches already. Called between operations only: commands
+    // recorded later must not read staging slices taken before (they belong to the submitted frame, whose
+    // arena is reused once it completes).
+    void submit_if_due();
     // Submits and waits until the GPU has done everything recorded so far. Throws Error if the device was
     // lost or the validation layer reported errors.
     void finish();
@@ -84,7 +90,8 @@ class CommandStream {
         size_t descriptor_pool = 0;  // the one sets are taken from now
         std::unique_ptr<StagingArena> staging;
         uint64_t serial = 0;
-        bool recorded = false;   // has commands besides the opening barrier
+        bool recorded = false;  // has commands besides the opening barrier
+        uint32_t dispatches = 0;
         bool in_flight = false;  // submitted, fence not yet waited for
     };
     struct Touched {
@@ -108,14 +115,16 @@ class CommandStream {
     void guarded(Fn&& step);
     void wait(Frame& frame);
     Frame& current() { return frames_[current_]; }
+    size_t index_of(const Frame& frame) const { return static_cast<size_t>(&frame - frames_.data()); }
 
     std::shared_ptr<Device> device_;
     std::shared_ptr<DeviceMemory> memory_;
     std::array<Frame, 2> frames_;
     size_t current_ = 0;
     uint64_t next_serial_ = 1;
-    std::vector<Touched> touched_;  // since the last barrier
-    std::string failure_;           // why the stream stopped working, if it did
+    std::vector<Touched> touched_;              // since the last barrier
+    std::string failure_;                       // why the stream stopped working, if it did
+    std::unique_ptr<KernelProfiler> profiler_;  // LOOM_VULKAN_PROFILE=1 only
 };
 
 }  // namespace loom::gpu

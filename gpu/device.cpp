@@ -59,6 +59,13 @@ Device::Device(std::shared_ptr<Instance> instance, const PhysicalDevice& physica
     caps.max_workgroups_x = limits.maxComputeWorkGroupCount[0];
     caps.max_workgroups_y = limits.maxComputeWorkGroupCount[1];
     caps.memory_budget = has_device_extension(vk, physical_.handle, VK_EXT_MEMORY_BUDGET_EXTENSION_NAME);
+    uint32_t families = 0;
+    vk.GetPhysicalDeviceQueueFamilyProperties(physical_.handle, &families, nullptr);
+    std::vector<VkQueueFamilyProperties> family_properties(families);
+    vk.GetPhysicalDeviceQueueFamilyProperties(physical_.handle, &families, family_properties.data());
+    if (physical_.compute_family < families &&
+        family_properties[physical_.compute_family].timestampValidBits > 0)
+        caps.timestamp_period_ns = limits.timestampPeriod;
 
     float priority = 1.0f;
     VkDeviceQueueCreateInfo queue{VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO};

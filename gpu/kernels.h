@@ -13,8 +13,9 @@ namespace loom::gpu {
 // Batches of up to this many tokens use matvec.comp (a pass over the weights per token); longer ones use
 // matmul.comp (tiles that reuse each weight for many tokens).
 constexpr int64_t kMatvecMaxTokens = 8;
-// Rows per work group of matvec.comp's subgroup variant (ROWS_PER_GROUP); the portable one does one.
-constexpr int64_t kMatvecSubgroupRows = 8;
+// Invocations per work group of matvec.comp (WORKGROUP_SIZE). Its subgroup variant computes one row per
+// subgroup at a time and is given WORKGROUP_SIZE / subgroup size rows per group; the portable one, one.
+constexpr int64_t kMatvecGroup = 128;
 // matmul.comp computes tiles of this many tokens x weight rows (TILE).
 constexpr int64_t kMatmulTile = 64;
 // attention.comp holds a head of at most this many dimensions (MAX_HEAD_DIM).
@@ -30,6 +31,14 @@ struct MatmulPush {
     uint32_t x_offset, x_stride;
     uint32_t y_offset, y_stride;
     uint32_t k, rows, tokens;
+    uint32_t rows_per_group;  // matvec's subgroup variant only
+};
+
+// stream_read.comp (the bandwidth probe) runs this many work groups of this many invocations.
+constexpr int64_t kStreamReadGroups = 4096;
+constexpr int64_t kStreamReadGroupSize = 256;
+struct StreamReadPush {
+    uint32_t count;
 };
 
 // embed.comp

@@ -81,7 +81,12 @@ namespace loom::gpu {
     X(DestroyFence)                 \
     X(ResetFences)                  \
     X(WaitForFences)                \
-    X(GetFenceStatus)
+    X(GetFenceStatus)               \
+    X(CreateQueryPool)              \
+    X(DestroyQueryPool)             \
+    X(CmdResetQueryPool)            \
+    X(CmdWriteTimestamp)            \
+    X(GetQueryPoolResults)
 
 #define LOOM_VK_DECLARE(name) PFN_vk##name name = nullptr;
 

@@ -204,6 +204,7 @@ void VulkanBackend::read(const Tensor& tensor, std::span<float> out) {
 }
 
 void VulkanBackend::copy_rows(const Tensor& src, const Tensor& dst, int64_t dst_row) {
+    stream_->submit_if_due();
     if (src.cols != dst.cols || dst_row < 0 || dst_row + src.rows > dst.rows)
         fail("copy_rows: ", src.rows, " rows of ", src.cols, " do not fit at row ", dst_row, " of a ",
              dst.rows, " x ", dst.cols, " tensor");

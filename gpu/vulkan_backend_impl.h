@@ -25,6 +25,7 @@ class VulkanBackend final : public Backend {
 
     std::string name() const override;
     void check_weights_fit(uint64_t bytes) override;
+    double measure_memory_bandwidth() override;  // buffer-to-buffer copies in device memory
 
     Tensor upload(const HostTensor& host) override;
     Tensor allocate(DType dtype, int64_t rows, int64_t cols) override;

@@ -2,6 +2,7 @@
 // (splitting them into pieces of rows where they exceed what one descriptor can bind) and records
 // dispatches of its kernel from shaders/.
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <vector>
 
@@ -38,6 +39,7 @@ int64_t ceil_div(int64_t a, int64_t b) {
 // --- element-wise ---
 
 void VulkanBackend::add(const Tensor& y, const Tensor& x) {
+    stream_->submit_if_due();
     require(x.rows == y.rows && x.cols == y.cols, "add: shapes differ");
     require_f32({&y, &x}, "add");
     const Pipeline& pipeline = pipelines_->get("add");
@@ -50,6 +52,7 @@ void VulkanBackend::add(const Tensor& y, const Tensor& x) {
 }
 
 void VulkanBackend::add_bias(const Tensor& y, const Tensor& bias) {
+    stream_->submit_if_due();
     require(bias.cols == y.cols && bias.rows == 1, "add_bias: shapes differ");
     require_f32({&y, &bias}, "add_bias");
     const Pipeline& pipeline = pipelines_->get("add_bias");
@@ -63,6 +66,7 @@ void VulkanBackend::add_bias(const Tensor& y, const Tensor& bias) {
 }
 
 void VulkanBackend::swiglu(const Tensor& gate, const Tensor& up, const Tensor& out) {
+    stream_->submit_if_due();
     require(gate.rows == up.rows && gate.cols == up.cols && out.rows == gate.rows && out.cols == gate.cols,
             "swiglu: shapes differ");
     require_f32({&gate, &up, &out}, "swiglu");
@@ -79,6 +83,7 @@ void VulkanBackend::swiglu(const Tensor& gate, const Tensor& up, const Tensor& o
 // --- norms ---
 
 void VulkanBackend::rms_norm(const Tensor& x, const Tensor& weight, float eps, const Tensor& y) {
+    stream_->submit_if_due();
     require(x.rows == y.rows && x.cols == y.cols && weight.cols == x.cols, "rms_norm: shapes differ");
     require_f32({&x, &weight, &y}, "rms_norm");
     const Pipeline& pipeline = reducing_pipeline("rms_norm");
@@ -93,6 +98,7 @@ void VulkanBackend::rms_norm(const Tensor& x, const Tensor& weight, float eps, c
 
 void VulkanBackend::layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, float eps,
                                const Tensor& y) {
+    stream_->submit_if_due();
     require(x.rows == y.rows && x.cols == y.cols && weight.cols == x.cols, "layer_norm: shapes differ");
     require(bias.empty() || bias.cols == x.cols, "layer_norm: bias shape differs");
     require_f32({&x, &weight, &y}, "layer_norm");
@@ -118,6 +124,7 @@ void VulkanBackend::layer_norm(const Tensor& x, const Tensor& weight, const Tens
 // --- rotary positions ---
 
 void VulkanBackend::rope(const Tensor& x, const RopeOptions& o) {
+    stream_->submit_if_due();
     require(x.cols == int64_t{o.heads} * o.head_dim, "rope: shapes differ");
     require(o.rotary_dims <= o.head_dim && o.rotary_dims % 2 == 0 && o.rotary_dims >= 0,
             "rope: bad rotary_dims");
@@ -148,6 +155,7 @@ void VulkanBackend::rope(const Tensor& x, const RopeOptions& o) {
 // --- matrices ---
 
 void VulkanBackend::embed(const Tensor& table, std::span<const int32_t> tokens, const Tensor& out) {
+    stream_->submit_if_due();
     const int64_t n = static_cast<int64_t>(tokens.size());
     require(out.rows == n && out.cols == table.cols, "embed: shapes differ");
     require_f32({&out}, "embed");
@@ -188,6 +196,7 @@ void VulkanBackend::embed(const Tensor& table, std::span<const int32_t> tokens, 
 }
 
 void VulkanBackend::matmul(const Tensor& x, const Tensor& w, const Tensor& y) {
+    stream_->submit_if_due();
     require(x.cols == w.cols && y.rows == x.rows && y.cols == w.rows, "matmul: shapes differ");
     require_f32({&x, &y}, "matmul");
     const int64_t n = x.rows, m = w.rows;
@@ -198,7 +207,8 @@ void VulkanBackend::matmul(const Tensor& x, const Tensor& w, const Tensor& y) {
     const Pipeline& pipeline = few_tokens ? reducing_pipeline(weight_kernel("matvec", w.dtype))
                                           : pipelines_->get(weight_kernel("matmul", w.dtype));
     const DeviceCapabilities& caps = device_->capabilities();
-    const int64_t matvec_rows_per_group = caps.subgroups ? kMatvecSubgroupRows : 1;
+    const int64_t matvec_rows_per_group =
+        caps.subgroups ? std::max<int64_t>(kMatvecGroup / std::max<uint32_t>(caps.subgroup_size, 1), 1) : 1;
 
     // Weights too large for one binding are bound a piece of rows at a time, each piece computing its
     // columns of y; likewise long batches of x and y.
@@ -222,7 +232,8 @@ void VulkanBackend::matmul(const Tensor& x, const Tensor& w, const Tensor& y) {
                             .y_stride = u32(y.cols),
                             .k = u32(x.cols),
                             .rows = u32(rows),
-                            .tokens = u32(tokens)};
+                            .tokens = u32(tokens),
+                            .rows_per_group = u32(matvec_rows_per_group)};
             WorkGroups groups = few_tokens ? flat_grid(ceil_div(rows, matvec_rows_per_group), caps)
                                            : WorkGroups{u32(ceil_div(rows, kMatmulTile)),
                                                         u32(ceil_div(tokens, kMatmulTile)), 1};
@@ -234,6 +245,7 @@ void VulkanBackend::matmul(const Tensor& x, const Tensor& w, const Tensor& y) {
 // --- attention ---
 
 void VulkanBackend::attention(const AttentionOptions& a) {
+    stream_->submit_if_due();
     const int64_t n = a.q.rows, head_dim = a.head_dim, context = a.pos0 + n;
     require(a.q.cols == int64_t{a.heads} * head_dim && a.out.rows == n && a.out.cols == a.q.cols,
             "attention: query/output shapes differ");
@@ -304,6 +316,39 @@ void VulkanBackend::attention(const AttentionOptions& a) {
                               push, WorkGroups{u32(tokens), u32(heads), 1});
         }
     }
+}
+
+// --- benchmarks ---
+
+double VulkanBackend::measure_memory_bandwidth() {
+    // Reads of a buffer several times larger than any GPU cache, as many passes per timing as make about
+    // 50 ms, so that submitting and waiting are a small part of it. Only reads count: decode reads weights.
+    const VkDeviceSize bytes =
+        std::min<VkDeviceSize>(VkDeviceSize{1} << 30, device_->capabilities().max_binding_bytes) &
+        ~VkDeviceSize{15};
+    DeviceAllocation data = memory_->allocate(MemoryUse::Device, bytes);
+    DeviceAllocation folded =
+        memory_->allocate(MemoryUse::Device, kStreamReadGroups * kStreamReadGroupSize * sizeof(uint32_t));
+    stream_->fill_zero(data.range());
+    const Pipeline& pipeline = pipelines_->get("stream_read");
+    StreamReadPush push{.count = u32(bytes / 16)};
+    auto seconds_for = [&](int passes) {
+        stream_->finish();
+        auto start = std::chrono::steady_clock::now();
+        for (int i = 0; i < passes; ++i)
+            stream_->dispatch(pipeline, {reads(data.range()), writes(folded.range())}, push,
+                              WorkGroups{u32(kStreamReadGroups), 1, 1});
+        stream_->finish();
+        return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    };
+    seconds_for(1);  // first use: the pipeline, the driver's caches
+    int passes = static_cast<int>(std::clamp(0.05 / std::max(seconds_for(1), 1e-6), 2.0, 1000.0));
+    double best = 0;
+    for (int repeat = 0; repeat < 3; ++repeat)
+        best = std::max(best, static_cast<double>(bytes) * passes / seconds_for(passes));
+    memory_->release(data);
+    memory_->release(folded);
+    return best;
 }
 
 }  // namespace loom::gpu

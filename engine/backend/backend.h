@@ -60,6 +60,11 @@ class Backend {
     // For display: "CPU, AVX-512, 2 threads", "Vulkan: NVIDIA H200 (driver ...)".
     virtual std::string name() const = 0;
 
+    // Bytes per second that this backend's memory moves (bytes read plus bytes written, over buffers far
+    // larger than any cache), measured now in about a second. Benchmarks set decode speed against it: a
+    // decoded token reads every weight once.
+    virtual double measure_memory_bandwidth() = 0;
+
     // --- memory ---
     // Called by the weight loader before it uploads a model, with the bytes its weights will take on this
     // backend. Throws Error, naming both sizes, when they cannot fit, so that a model too large is refused

@@ -8,6 +8,7 @@
 #include "kernels/matmul.h"
 #include "kernels/ops.h"
 #include "kernels/vector.h"
+#include "util/bandwidth.h"
 #include "util/error.h"
 
 namespace loom {
@@ -51,6 +52,10 @@ CpuBackend::CpuBackend(int threads) : pool_(threads) {}
 std::string CpuBackend::name() const {
     return cat("CPU, ", kernel_level_name(best_kernel_level()), ", ", pool_.size(),
                pool_.size() == 1 ? " thread" : " threads");
+}
+
+double CpuBackend::measure_memory_bandwidth() {
+    return loom::measure_memory_bandwidth(pool_);
 }
 
 std::byte* CpuBackend::data(const Tensor& tensor) const {

@@ -2,7 +2,11 @@
 // Causal attention of one query (head h, token t) per work group over the cache, in one pass with an
 // online softmax: keys are visited in tiles of WORKGROUP_SIZE positions (one per invocation); the running
 // maximum m, the running sum s of exp(score - m) and the output accumulators are rescaled whenever m grows.
-// Each invocation owns output dimensions d = local, local + WORKGROUP_SIZE, ... of the head.
+//
+// Decoding runs only `heads` work groups, so the time is the latency of one group's chain of loads. To
+// keep that chain short, the weighted sum of values spreads a tile's positions over `slots` groups of
+// head_dim invocations (invocation i owns dimension i % head_dim for the positions of slot i / head_dim);
+// the slots' sums are added once, at the end. Keys are read 16 bytes at a time where the layout allows.
 //
 // When probabilities are wanted, each invocation writes the raw scores of its positions into the probs
 // row, and turns them into exp(score - m) / s once m and s are final (it reads back only its own writes).
@@ -16,13 +20,13 @@
 #extension GL_GOOGLE_include_directive : require
 #include "common.glsl"
 
-#define WORKGROUP_SIZE 64
-#define MAX_HEAD_DIM 256  // must match kAttentionMaxHeadDim in gpu/kernels.h
-#define DIMS_PER_INVOCATION (MAX_HEAD_DIM / WORKGROUP_SIZE)
+#define WORKGROUP_SIZE 256
+#define MAX_HEAD_DIM 256  // must match kAttentionMaxHeadDim in gpu/kernels.h; at most WORKGROUP_SIZE
 layout(local_size_x = WORKGROUP_SIZE) in;
 
 layout(std430, binding = 0) readonly buffer Queries { float Q[]; };
 layout(std430, binding = 1) readonly buffer Keys { float K[]; };
+layout(std430, binding = 1) readonly buffer Keys4 { vec4 K4[]; };  // the same keys, 4 floats at a time
 layout(std430, binding = 2) readonly buffer Values { float V[]; };
 layout(std430, binding = 3) writeonly buffer Outputs { float O[]; };
 layout(std430, binding = 4) buffer Probabilities { float P[]; };
@@ -47,10 +51,23 @@ layout(push_constant) uniform Push {
 
 #include "reduce.glsl"
 
-shared float q_shared[MAX_HEAD_DIM];
-shared float p_shared[WORKGROUP_SIZE];
+shared vec4 q_shared[MAX_HEAD_DIM / 4];
+shared float weight_shared[WORKGROUP_SIZE];
+shared float acc_shared[WORKGROUP_SIZE];
 
 const float NO_SCORE = -3.0e38;  // below any real score; exp(NO_SCORE - m) is 0
+
+float score_of(uint key) {
+    float score = 0.0;
+    // Uniform in practice: the cache's offset and row length are multiples of 4 for every head size in use.
+    if ((p.head_dim & 3u) == 0u && (key & 3u) == 0u) {
+        uint key4 = key / 4u;
+        for (uint d = 0; d < p.head_dim / 4u; ++d) score += dot(q_shared[d], K4[key4 + d]);
+    } else {
+        for (uint d = 0; d < p.head_dim; ++d) score += q_shared[d / 4u][d % 4u] * K[key + d];
+    }
+    return score;
+}
 
 void main() {
     uint local = gl_LocalInvocationID.x;
@@ -58,22 +75,21 @@ void main() {
     uint visible = p.pos0 + t + 1u;  // positions 0 .. pos0 + t
     uint kv_base = (h / p.group) * p.head_dim;
     uint probs_row = p.probs_offset + (gl_WorkGroupID.y * p.probs_head_rows + t) * p.probs_cols;
+    uint slots = WORKGROUP_SIZE / p.head_dim;
+    uint slot = local / p.head_dim, dim = local % p.head_dim;
 
+    if (local < MAX_HEAD_DIM / 4u) q_shared[local] = vec4(0.0);
+    barrier();
     for (uint d = local; d < p.head_dim; d += WORKGROUP_SIZE)
-        q_shared[d] = Q[p.q_offset + t * p.row_stride + h * p.head_dim + d] * p.scale;
+        q_shared[d / 4u][d % 4u] = Q[p.q_offset + t * p.row_stride + h * p.head_dim + d] * p.scale;
     barrier();
 
-    float running_max = NO_SCORE, running_sum = 0.0;
-    float acc[DIMS_PER_INVOCATION];
-    [[unroll]] for (uint u = 0; u < DIMS_PER_INVOCATION; ++u) acc[u] = 0.0;
-
+    float running_max = NO_SCORE, running_sum = 0.0, acc = 0.0;
     for (uint tile = 0; tile < visible; tile += WORKGROUP_SIZE) {
         uint j = tile + local;
         float score = NO_SCORE;
         if (j < visible) {
-            uint key = p.k_offset + j * p.kv_stride + kv_base;
-            score = 0.0;
-            for (uint d = 0; d < p.head_dim; ++d) score += q_shared[d] * K[key + d];
+            score = score_of(p.k_offset + j * p.kv_stride + kv_base);
             if (p.write_probs != 0u) P[probs_row + j] = score;
         }
         float new_max = max(running_max, workgroup_max(score));
@@ -81,25 +97,26 @@ void main() {
         float weight = j < visible ? exp(score - new_max) : 0.0;
         running_sum = running_sum * correction + workgroup_sum(weight);
         running_max = new_max;
-        p_shared[local] = weight;
+        weight_shared[local] = weight;
         barrier();
 
-        uint tile_length = min(WORKGROUP_SIZE, visible - tile);
-        [[unroll]] for (uint u = 0; u < DIMS_PER_INVOCATION; ++u) {
-            uint d = local + u * WORKGROUP_SIZE;
-            if (d >= p.head_dim) break;
-            float sum = acc[u] * correction;
-            uint value = p.v_offset + tile * p.kv_stride + kv_base + d;
-            for (uint i = 0; i < tile_length; ++i) sum += p_shared[i] * V[value + i * p.kv_stride];
-            acc[u] = sum;
+        if (slot < slots) {
+            uint tile_length = min(WORKGROUP_SIZE, visible - tile);
+            uint value = p.v_offset + tile * p.kv_stride + kv_base + dim;
+            float sum = acc * correction;
+            for (uint i = slot; i < tile_length; i += slots) sum += weight_shared[i] * V[value + i * p.kv_stride];
+            acc = sum;
         }
-        barrier();  // p_shared is rewritten by the next tile
+        barrier();  // weight_shared is rewritten by the next tile
     }
 
-    [[unroll]] for (uint u = 0; u < DIMS_PER_INVOCATION; ++u) {
-        uint d = local + u * WORKGROUP_SIZE;
-        if (d >= p.head_dim) break;
-        O[p.out_offset + t * p.row_stride + h * p.head_dim + d] = acc[u] / running_sum;
+    // The slots' sums of each dimension, added by the invocations of slot 0.
+    acc_shared[local] = acc;
+    barrier();
+    if (slot == 0u) {
+        float total = 0.0;
+        for (uint s = 0; s < slots; ++s) total += acc_shared[s * p.head_dim + dim];
+        O[p.out_offset + t * p.row_stride + h * p.head_dim + dim] = total / running_sum;
     }
     if (p.write_probs != 0u) {
         for (uint j = local; j < p.probs_cols; j += WORKGROUP_SIZE)

@@ -27,6 +27,7 @@ layout(push_constant) uniform Push {
     uint k;
     uint rows;
     uint tokens;
+    uint rows_per_group;  // unused: the push constants are matvec's
 } p;
 
 #include "weights.glsl"

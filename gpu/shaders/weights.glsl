@@ -3,12 +3,19 @@
 //
 //     float weight_at(uint row_byte, uint col)
 //
-// the value in column `col` of the weight row that starts `row_byte` bytes into the binding. Matrix
-// kernels (matvec, matmul) and embed are written once against it.
+// the value in column `col` of the weight row that starts `row_byte` bytes into the binding, and
+//
+//     void weight_chunk8(uint row_byte, uint col, out vec4 lo, out vec4 hi)
+//
+// the 8 values in columns col .. col + 7 (col a multiple of 8, all 8 inside the row; every quantized
+// block holds a multiple of 8 values, so a chunk never straddles two blocks). Matrix kernels (matvec,
+// matmul) and embed are written once against these two.
 //
 // Adding a weight type is one small file, weights_<type>.glsl, that defines weight_at() (dequantizing its
-// blocks), plus its name in gpu/CMakeLists.txt's LOOM_GPU_WEIGHT_TYPES. Rows of every type start on a
-// 2-byte boundary at least (4 for F32), which the helpers below rely on.
+// blocks), plus its name in gpu/CMakeLists.txt's LOOM_GPU_WEIGHT_TYPES. Defining weight_chunk8() too (and
+// WEIGHT_HAS_CHUNK8) is optional: it lets a type load its bytes in wide pieces and decode its scale once
+// per chunk, which is what makes decode fast on a GPU; without, the chunk is read value by value. Rows of
+// every type start on a 2-byte boundary at least (4 for F32), which the helpers below rely on.
 
 // The 16-bit value at byte `at` (even).
 uint load_u16(uint at) {
@@ -22,6 +29,23 @@ uint load_u8(uint at) { return (W[at >> 2] >> ((at & 3u) * 8u)) & 0xffu; }
 // The IEEE half-precision float at byte `at` (even).
 float load_f16(uint at) { return unpackHalf2x16(load_u16(at)).x; }
 
+// The 8 bytes at `at` (even), as two little-endian words: two loads when `at` is a multiple of 4, three
+// and some shifting when it is not (rows of 2-byte types with an odd width, quantized blocks of 34 or 18
+// bytes).
+uvec2 load_8_bytes(uint at) {
+    uint i = at >> 2;
+    if ((at & 2u) == 0u) return uvec2(W[i], W[i + 1u]);
+    uint a = W[i], b = W[i + 1u], c = W[i + 2u];
+    return uvec2((a >> 16) | (b << 16), (b >> 16) | (c << 16));
+}
+
+// The four signed bytes of a word, lowest first.
+vec4 unpack_i8x4(uint word) {
+    int w = int(word);
+    return vec4(bitfieldExtract(w, 0, 8), bitfieldExtract(w, 8, 8), bitfieldExtract(w, 16, 8),
+                bitfieldExtract(w, 24, 8));
+}
+
 #if defined(WEIGHT_F32)
 #include "weights_f32.glsl"
 #elif defined(WEIGHT_F16)
@@ -34,4 +58,13 @@ float load_f16(uint at) { return unpackHalf2x16(load_u16(at)).x; }
 #include "weights_q4_0.glsl"
 #else
 #error "define the weight type: WEIGHT_F32, WEIGHT_F16, ..."
+#endif
+
+#ifndef WEIGHT_HAS_CHUNK8
+void weight_chunk8(uint row_byte, uint col, out vec4 lo, out vec4 hi) {
+    lo = vec4(weight_at(row_byte, col), weight_at(row_byte, col + 1u), weight_at(row_byte, col + 2u),
+              weight_at(row_byte, col + 3u));
+    hi = vec4(weight_at(row_byte, col + 4u), weight_at(row_byte, col + 5u), weight_at(row_byte, col + 6u),
+              weight_at(row_byte, col + 7u));
+}
 #endif

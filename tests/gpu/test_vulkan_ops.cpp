@@ -280,8 +280,8 @@ class TestVulkanOps : public QObject {
         QTest::addColumn<int>("n");
         QTest::addColumn<int>("pos0");
         QTest::addColumn<bool>("probs");
-        // head_dim 8, 16, 64; GQA ratios 1, 2, 4; prefill and decode; empty and filled caches; long rows
-        // of probabilities (split over heads or tokens with small bindings).
+        // head_dim 6, 8, 16, 64, 80, 128, 256; GQA ratios 1, 2, 4; prefill and decode; empty and filled
+        // caches; long rows of probabilities (split over heads or tokens with small bindings).
         QTest::newRow("hd8 mha decode") << 8 << 4 << 4 << 1 << 0 << false;
         QTest::newRow("hd8 gqa2 prefill probs") << 8 << 4 << 2 << 17 << 0 << true;
         QTest::newRow("hd16 gqa4 prefill after cache") << 16 << 8 << 2 << 3 << 5 << true;
@@ -292,6 +292,12 @@ class TestVulkanOps : public QObject {
         QTest::newRow("hd16 gqa4 many heads probs") << 16 << 8 << 2 << 17 << 100 << true;
         QTest::newRow("hd8 long prefill probs") << 8 << 2 << 1 << 100 << 0 << true;
         QTest::newRow("hd8 mha tile boundary") << 8 << 2 << 2 << 2 << 63 << true;
+        // Tiles of 256 positions; head sizes that are not a multiple of 4 (keys read one float at a time)
+        // or do not divide the work group (some invocations idle when values are summed).
+        QTest::newRow("hd6 decode after long cache") << 6 << 2 << 1 << 1 << 300 << true;
+        QTest::newRow("hd80 gqa2 decode three tiles") << 80 << 4 << 2 << 1 << 600 << false;
+        QTest::newRow("hd128 mha tile boundary") << 128 << 2 << 2 << 2 << 255 << false;
+        QTest::newRow("hd256 prefill after cache probs") << 256 << 2 << 1 << 5 << 260 << true;
     }
 
     void attention() {
