@@ -15,7 +15,8 @@
 // blocks), plus its name in gpu/CMakeLists.txt's LOOM_GPU_WEIGHT_TYPES. Defining weight_chunk8() too (and
 // WEIGHT_HAS_CHUNK8) is optional: it lets a type load its bytes in wide pieces and decode its scale once
 // per chunk, which is what makes decode fast on a GPU; without, the chunk is read value by value. Rows of
-// every type start on a 2-byte boundary at least (4 for F32), which the helpers below rely on.
+// every type start on a 2-byte boundary at least (4 for F32), which the helpers below rely on: Q5_0, Q3_K
+// and Q6_K blocks are 22, 110 and 210 bytes long, so their rows and blocks may start half-way into a word.
 
 // The 16-bit value at byte `at` (even).
 uint load_u16(uint at) {
@@ -25,6 +26,9 @@ uint load_u16(uint at) {
 
 // The byte at `at`.
 uint load_u8(uint at) { return (W[at >> 2] >> ((at & 3u) * 8u)) & 0xffu; }
+
+// The 32-bit little-endian value at byte `at` (even), which may straddle two words.
+uint load_u32(uint at) { return load_u16(at) | (load_u16(at + 2u) << 16); }
 
 // The IEEE half-precision float at byte `at` (even).
 float load_f16(uint at) { return unpackHalf2x16(load_u16(at)).x; }
@@ -56,6 +60,22 @@ vec4 unpack_i8x4(uint word) {
 #include "weights_q8_0.glsl"
 #elif defined(WEIGHT_Q4_0)
 #include "weights_q4_0.glsl"
+#elif defined(WEIGHT_Q4_1)
+#include "weights_q4_1.glsl"
+#elif defined(WEIGHT_Q5_0)
+#include "weights_q5_0.glsl"
+#elif defined(WEIGHT_Q5_1)
+#include "weights_q5_1.glsl"
+#elif defined(WEIGHT_Q2_K)
+#include "weights_q2_k.glsl"
+#elif defined(WEIGHT_Q3_K)
+#include "weights_q3_k.glsl"
+#elif defined(WEIGHT_Q4_K)
+#include "weights_q4_k.glsl"
+#elif defined(WEIGHT_Q5_K)
+#include "weights_q5_k.glsl"
+#elif defined(WEIGHT_Q6_K)
+#include "weights_q6_k.glsl"
 #else
 #error "define the weight type: WEIGHT_F32, WEIGHT_F16, ..."
 #endif

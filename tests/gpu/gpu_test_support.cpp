@@ -1,64 +1,11 @@
 #include "gpu_test_support.h"
 
-#include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <random>
 
 #include "kernels/convert.h"
-#include "util/error.h"
-#include "util/half.h"
 
 namespace loom::test {
-
-namespace {
-
-constexpr int64_t kBlock = 32;  // values per Q8_0 / Q4_0 block
-
-void quantize_q8_0(const float* x, std::byte* out) {
-    float amax = 0;
-    for (int i = 0; i < kBlock; ++i)
-        amax = std::max(amax, std::fabs(x[i]));
-    uint16_t d16 = float_to_fp16(amax / 127.0f);
-    float d = fp16_to_float(d16);
-    std::memcpy(out, &d16, 2);
-    for (int i = 0; i < kBlock; ++i) {
-        long q = d > 0 ? std::lround(x[i] / d) : 0;
-        out[2 + i] = static_cast<std::byte>(static_cast<int8_t>(std::clamp(q, -127L, 127L)));
-    }
-}
-
-void quantize_q4_0(const float* x, std::byte* out) {
-    float amax = 0;
-    for (int i = 0; i < kBlock; ++i)
-        amax = std::max(amax, std::fabs(x[i]));
-    uint16_t d16 = float_to_fp16(amax / 7.0f);
-    float d = fp16_to_float(d16);
-    std::memcpy(out, &d16, 2);
-    auto level = [&](float v) {
-        return static_cast<uint8_t>(std::clamp(d > 0 ? std::lround(v / d) + 8 : 8, 0L, 15L));
-    };
-    for (int i = 0; i < 16; ++i)
-        out[2 + i] = static_cast<std::byte>(level(x[i]) | (level(x[i + 16]) << 4));
-}
-
-// Dequantization as the GGUF format description defines it.
-void dequantize_block(DType type, const std::byte* block, float* out) {
-    uint16_t d16;
-    std::memcpy(&d16, block, 2);
-    float d = fp16_to_float(d16);
-    for (int i = 0; i < kBlock; ++i) {
-        if (type == DType::Q8_0) {
-            out[i] = d * static_cast<float>(static_cast<int8_t>(block[2 + i]));
-        } else {
-            auto packed = static_cast<uint8_t>(block[2 + i % 16]);
-            int q = i < 16 ? packed & 15 : packed >> 4;
-            out[i] = d * static_cast<float>(q - 8);
-        }
-    }
-}
-
-}  // namespace
 
 std::vector<GpuUnderTest> gpu_configurations(uint64_t small_binding_bytes) {
     std::vector<GpuUnderTest> configurations;
@@ -85,35 +32,16 @@ std::vector<float> random_values(size_t count, unsigned seed, float scale) {
 std::vector<std::byte> encode(DType type, std::span<const float> values, int64_t rows, int64_t cols) {
     const size_t row = row_bytes(type, cols);
     std::vector<std::byte> bytes(row * static_cast<size_t>(rows));
-    for (int64_t r = 0; r < rows; ++r) {
-        const float* src = values.data() + r * cols;
-        std::byte* dst = bytes.data() + static_cast<size_t>(r) * row;
-        if (type == DType::Q8_0 || type == DType::Q4_0) {
-            const size_t block_bytes = dtype_info(type).block_bytes;
-            for (int64_t b = 0; b < cols / kBlock; ++b)
-                (type == DType::Q8_0 ? quantize_q8_0 : quantize_q4_0)(src + b * kBlock,
-                                                                      dst + b * block_bytes);
-        } else {
-            row_from_float(type, src, cols, dst);
-        }
-    }
+    for (int64_t r = 0; r < rows; ++r)
+        row_from_float(type, values.data() + r * cols, cols, bytes.data() + static_cast<size_t>(r) * row);
     return bytes;
 }
 
 std::vector<float> decode(DType type, std::span<const std::byte> bytes, int64_t rows, int64_t cols) {
     const size_t row = row_bytes(type, cols);
     std::vector<float> values(static_cast<size_t>(rows * cols));
-    for (int64_t r = 0; r < rows; ++r) {
-        const std::byte* src = bytes.data() + static_cast<size_t>(r) * row;
-        float* dst = values.data() + r * cols;
-        if (type == DType::Q8_0 || type == DType::Q4_0) {
-            const size_t block_bytes = dtype_info(type).block_bytes;
-            for (int64_t b = 0; b < cols / kBlock; ++b)
-                dequantize_block(type, src + b * block_bytes, dst + b * kBlock);
-        } else {
-            row_to_float(type, src, cols, dst);
-        }
-    }
+    for (int64_t r = 0; r < rows; ++r)
+        row_to_float(type, bytes.data() + static_cast<size_t>(r) * row, cols, values.data() + r * cols);
     return values;
 }
 

@@ -1,6 +1,6 @@
 // Helpers shared by the Vulkan backend's tests: backends in their test configurations, random tensors in
-// every weight type, a reference dequantizer for the quantized types, and the normalised error the parity
-// tests compare with.
+// every weight type (stored and read back by the engine's reference conversions), and the normalised error
+// the parity tests compare with.
 #pragma once
 
 #include <cstddef>
@@ -28,10 +28,11 @@ std::vector<GpuUnderTest> gpu_configurations(uint64_t small_binding_bytes = 32 <
 // Uniform values in [-scale, scale], the same for the same seed.
 std::vector<float> random_values(size_t count, unsigned seed, float scale = 1.0f);
 
-// `values` ([rows, cols]) stored as `type`: F32, F16, BF16 by the engine's conversions, Q8_0 and Q4_0 by the
-// quantizers here (written from the GGUF format description).
+// `values` ([rows, cols]) stored as `type` by the engine's conversions (kernels/convert.h): rounding for
+// F16 and BF16, the reference quantizers of kernels/quant/ for the quantized types.
 std::vector<std::byte> encode(DType type, std::span<const float> values, int64_t rows, int64_t cols);
-// What the stored bytes mean, as F32: the reference the GPU kernels are compared with.
+// What the stored bytes mean, as F32 (the engine's scalar dequantizers, which define the formats): the
+// reference the GPU kernels are compared with.
 std::vector<float> decode(DType type, std::span<const std::byte> bytes, int64_t rows, int64_t cols);
 
 // A tensor of `type` on `backend` holding `bytes`.
