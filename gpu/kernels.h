@@ -14,8 +14,11 @@ namespace loom::gpu {
 // matmul.comp (tiles that reuse each weight for many tokens).
 constexpr int64_t kMatvecMaxTokens = 8;
 // Invocations per work group of matvec.comp (WORKGROUP_SIZE). Its subgroup variant computes one row per
-// subgroup at a time and is given WORKGROUP_SIZE / subgroup size rows per group; the portable one, one.
+// subgroup at a time and is given WORKGROUP_SIZE / subgroup size rows per group, for matrices of at least
+// kMatvecTallRows rows; shorter ones (and the portable variant) get a work group per row, so that enough
+// invocations load weights at once.
 constexpr int64_t kMatvecGroup = 128;
+constexpr int64_t kMatvecTallRows = 4096;
 // matmul.comp computes tiles of this many tokens x weight rows (TILE).
 constexpr int64_t kMatmulTile = 64;
 // attention.comp holds a head of at most this many dimensions (MAX_HEAD_DIM).
@@ -25,13 +28,15 @@ constexpr int64_t kElementwiseGroup = 256;
 // ... of embed.comp, along a row.
 constexpr int64_t kEmbedGroup = 64;
 
-// matvec.comp and matmul.comp: y[t, r] = dot(w[r], x[t]).
+// matvec.comp and matmul.comp: y[t, r] = dot(w[r], x[t]) (+ bias[r]).
 struct MatmulPush {
     uint32_t w_offset, w_row_bytes;
     uint32_t x_offset, x_stride;
     uint32_t y_offset, y_stride;
     uint32_t k, rows, tokens;
     uint32_t rows_per_group;  // matvec's subgroup variant only
+    uint32_t bias_offset;     // floats, at bias[row 0]
+    uint32_t has_bias;        // 0: the bias binding is a placeholder
 };
 
 // stream_read.comp (the bandwidth probe) runs this many work groups of this many invocations.

@@ -35,6 +35,7 @@ class VulkanBackend final : public Backend {
 
     void embed(const Tensor& table, std::span<const int32_t> tokens, const Tensor& out) override;
     void matmul(const Tensor& x, const Tensor& w, const Tensor& y) override;
+    void matmul_bias(const Tensor& x, const Tensor& w, const Tensor& bias, const Tensor& y) override;
     void add_bias(const Tensor& y, const Tensor& bias) override;
     void add(const Tensor& y, const Tensor& x) override;
     void rms_norm(const Tensor& x, const Tensor& weight, float eps, const Tensor& y) override;

@@ -196,9 +196,19 @@ void VulkanBackend::embed(const Tensor& table, std::span<const int32_t> tokens, 
 }
 
 void VulkanBackend::matmul(const Tensor& x, const Tensor& w, const Tensor& y) {
+    matmul_bias(x, w, Tensor{}, y);
+}
+
+// The bias (when not empty) is added as each output is written.
+void VulkanBackend::matmul_bias(const Tensor& x, const Tensor& w, const Tensor& bias, const Tensor& y) {
     stream_->submit_if_due();
     require(x.cols == w.cols && y.rows == x.rows && y.cols == w.rows, "matmul: shapes differ");
     require_f32({&x, &y}, "matmul");
+    const bool has_bias = !bias.empty();
+    if (has_bias) {
+        require(bias.rows == 1 && bias.cols == w.rows, "matmul_bias: the bias is not one row of the output");
+        require_f32({&bias}, "matmul_bias");
+    }
     const int64_t n = x.rows, m = w.rows;
     if (n == 0 || m == 0) return;
     // A few tokens (decode): rows computed by subgroups or work groups, token after token (matvec). More
@@ -208,7 +218,9 @@ void VulkanBackend::matmul(const Tensor& x, const Tensor& w, const Tensor& y) {
                                           : pipelines_->get(weight_kernel("matmul", w.dtype));
     const DeviceCapabilities& caps = device_->capabilities();
     const int64_t matvec_rows_per_group =
-        caps.subgroups ? std::max<int64_t>(kMatvecGroup / std::max<uint32_t>(caps.subgroup_size, 1), 1) : 1;
+        caps.subgroups && m >= kMatvecTallRows
+            ? std::max<int64_t>(kMatvecGroup / std::max<uint32_t>(caps.subgroup_size, 1), 1)
+            : 1;
 
     // Weights too large for one binding are bound a piece of rows at a time, each piece computing its
     // columns of y; likewise long batches of x and y.
@@ -221,6 +233,7 @@ void VulkanBackend::matmul(const Tensor& x, const Tensor& w, const Tensor& y) {
     for (int64_t t0 = 0; t0 < n; t0 += token_piece) {
         int64_t tokens = std::min(token_piece, n - t0);
         Bound xb = bind_rows(x, t0, tokens), yb = bind_rows(y, t0, tokens);
+        Bound bb = has_bias ? bind(bias) : xb;  // without a bias, any buffer fills the binding
         for (int64_t r0 = 0; r0 < m; r0 += weight_piece) {
             int64_t rows = std::min(weight_piece, m - r0);
             Bound wb = bind_rows(w, r0, rows);
@@ -233,11 +246,14 @@ void VulkanBackend::matmul(const Tensor& x, const Tensor& w, const Tensor& y) {
                             .k = u32(x.cols),
                             .rows = u32(rows),
                             .tokens = u32(tokens),
-                            .rows_per_group = u32(matvec_rows_per_group)};
+                            .rows_per_group = u32(matvec_rows_per_group),
+                            .bias_offset = bb.floats() + u32(r0),  // this piece's rows of the bias
+                            .has_bias = has_bias ? 1u : 0u};
             WorkGroups groups = few_tokens ? flat_grid(ceil_div(rows, matvec_rows_per_group), caps)
                                            : WorkGroups{u32(ceil_div(rows, kMatmulTile)),
                                                         u32(ceil_div(tokens, kMatmulTile)), 1};
-            stream_->dispatch(pipeline, {reads(wb.range), reads(xb.range), writes(yb.range)}, push, groups);
+            stream_->dispatch(pipeline, {reads(wb.range), reads(xb.range), writes(yb.range), reads(bb.range)},
+                              push, groups);
         }
     }
 }

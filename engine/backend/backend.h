@@ -88,6 +88,11 @@ class Backend {
     virtual void matmul(const Tensor& x, const Tensor& w, const Tensor& y) = 0;
     // y[i] += bias[0] for every row i.
     virtual void add_bias(const Tensor& y, const Tensor& bias) = 0;
+    // matmul, then add_bias: a GPU backend does both in one pass (one kernel launch less per projection).
+    virtual void matmul_bias(const Tensor& x, const Tensor& w, const Tensor& bias, const Tensor& y) {
+        matmul(x, w, y);
+        add_bias(y, bias);
+    }
     // y += x, same shapes.
     virtual void add(const Tensor& y, const Tensor& x) = 0;
     // y[i] = rms_norm(x[i]) * weight[0].

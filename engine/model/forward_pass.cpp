@@ -86,12 +86,15 @@ Tensor ForwardPass::norm(const Tensor& x, const Tensor& weight, const Tensor& bi
 
 Tensor ForwardPass::self_attention(const Tensor& normed, const LayerWeights& w, int layer) {
     Tensor q = act_.q.rows_slice(0, n_), k = act_.k.rows_slice(0, n_), v = act_.v.rows_slice(0, n_);
-    backend_.matmul(normed, w.wq, q);
-    backend_.matmul(normed, w.wk, k);
-    backend_.matmul(normed, w.wv, v);
-    if (!w.bq.empty()) backend_.add_bias(q, w.bq);
-    if (!w.bk.empty()) backend_.add_bias(k, w.bk);
-    if (!w.bv.empty()) backend_.add_bias(v, w.bv);
+    auto project = [&](const Tensor& weight, const Tensor& bias, const Tensor& out) {
+        if (bias.empty())
+            backend_.matmul(normed, weight, out);
+        else
+            backend_.matmul_bias(normed, weight, bias, out);
+    };
+    project(w.wq, w.bq, q);
+    project(w.wk, w.bk, k);
+    project(w.wv, w.bv, v);
 
     RopeOptions rope{config_.heads,          config_.head_dim,
                      config_.rotary_dims,    config_.rope_interleaved,

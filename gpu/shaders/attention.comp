@@ -61,8 +61,12 @@ float score_of(uint key) {
     float score = 0.0;
     // Uniform in practice: the cache's offset and row length are multiples of 4 for every head size in use.
     if ((p.head_dim & 3u) == 0u && (key & 3u) == 0u) {
-        uint key4 = key / 4u;
-        for (uint d = 0; d < p.head_dim / 4u; ++d) score += dot(q_shared[d], K4[key4 + d]);
+        uint key4 = key / 4u, quads = p.head_dim / 4u;
+        // Unrolled to the largest head, so that all of a key's loads are issued before the first returns.
+        [[unroll]] for (uint d = 0; d < MAX_HEAD_DIM / 4u; ++d) {
+            if (d >= quads) break;
+            score += dot(q_shared[d], K4[key4 + d]);
+        }
     } else {
         for (uint d = 0; d < p.head_dim; ++d) score += q_shared[d / 4u][d % 4u] * K[key + d];
     }
@@ -103,9 +107,21 @@ void main() {
         if (slot < slots) {
             uint tile_length = min(WORKGROUP_SIZE, visible - tile);
             uint value = p.v_offset + tile * p.kv_stride + kv_base + dim;
-            float sum = acc * correction;
-            for (uint i = slot; i < tile_length; i += slots) sum += weight_shared[i] * V[value + i * p.kv_stride];
-            acc = sum;
+            uint step = slots * p.kv_stride;
+            // Four positions at a time, their loads issued together: in decode this loop's latency is the
+            // kernel's time.
+            float sum0 = acc * correction, sum1 = 0.0, sum2 = 0.0, sum3 = 0.0;
+            uint i = slot;
+            for (; i + 3u * slots < tile_length; i += 4u * slots) {
+                uint at = value + i * p.kv_stride;
+                float v0 = V[at], v1 = V[at + step], v2 = V[at + 2u * step], v3 = V[at + 3u * step];
+                sum0 += weight_shared[i] * v0;
+                sum1 += weight_shared[i + slots] * v1;
+                sum2 += weight_shared[i + 2u * slots] * v2;
+                sum3 += weight_shared[i + 3u * slots] * v3;
+            }
+            for (; i < tile_length; i += slots) sum0 += weight_shared[i] * V[value + i * p.kv_stride];
+            acc = (sum0 + sum1) + (sum2 + sum3);
         }
         barrier();  // weight_shared is rewritten by the next tile
     }

@@ -4,12 +4,14 @@
 // columns (weight_chunk8: one wide load and one scale per chunk), two chunks per step, and uses each chunk
 // for every token of the batch before moving on, so the weights are read once whatever the batch.
 //
-// With USE_SUBGROUPS, each subgroup computes whole rows: a work group takes p.rows_per_group rows (the host
-// makes that its number of subgroups, WORKGROUP_SIZE / the device's subgroup size) and shares them out
-// among its subgroups, whatever their actual number and size, so no shared memory and no barrier is
-// needed. Without, a work group computes one row and reduces through shared memory.
+// With USE_SUBGROUPS and a tall matrix, each subgroup computes whole rows: a work group takes
+// p.rows_per_group rows (the host makes that its number of subgroups, WORKGROUP_SIZE / the device's
+// subgroup size) and shares them out among its subgroups, whatever their actual number and size, so no
+// shared memory and no barrier is needed. Otherwise (p.rows_per_group = 1, and always without subgroups)
+// a work group computes one row and reduces through shared memory.
 //
-// Bindings: 0 weights (any stored type, see weights.glsl), 1 x [tokens, k] F32, 2 y [tokens, .] F32.
+// Bindings: 0 weights (any stored type, see weights.glsl), 1 x [tokens, k] F32, 2 y [tokens, .] F32,
+// 3 bias [rows] F32 (added when has_bias is 1).
 #extension GL_GOOGLE_include_directive : require
 #include "common.glsl"
 
@@ -20,6 +22,7 @@ layout(local_size_x = WORKGROUP_SIZE) in;
 layout(std430, binding = 0) readonly buffer Weights { uint W[]; };
 layout(std430, binding = 1) readonly buffer Inputs { float X[]; };
 layout(std430, binding = 2) writeonly buffer Outputs { float Y[]; };
+layout(std430, binding = 3) readonly buffer Biases { float B[]; };
 
 layout(push_constant) uniform Push {
     uint w_offset;     // bytes from the binding's start to row 0
@@ -32,9 +35,13 @@ layout(push_constant) uniform Push {
     uint rows;         // weight rows in this dispatch
     uint tokens;       // at most MAX_TOKENS
     uint rows_per_group;
+    uint bias_offset;     // floats, at bias[row 0]
+    uint has_bias;        // 0: binding 3 is a placeholder
 } p;
 
 #include "weights.glsl"
+
+float bias_of(uint row) { return p.has_bias != 0u ? B[p.bias_offset + row] : 0.0; }
 
 float partial[MAX_TOKENS];  // this invocation's share of each token's dot product
 
@@ -75,9 +82,28 @@ void accumulate(uint row_byte, uint first, uint stride) {
     }
 }
 
+#include "reduce.glsl"
+
+// The whole work group on one row: for matrices of few rows (and long ones), which would otherwise keep
+// too few invocations busy.
+void row_per_group() {
+    uint row = flat_workgroup();
+    if (row >= p.rows) return;  // the whole group: control flow stays uniform
+    accumulate(p.w_offset + row * p.w_row_bytes, gl_LocalInvocationID.x, WORKGROUP_SIZE);
+    [[unroll]] for (uint t = 0; t < MAX_TOKENS; ++t) {
+        if (t >= p.tokens) break;
+        float total = workgroup_sum(partial[t]);
+        if (gl_LocalInvocationID.x == 0) Y[p.y_offset + t * p.y_stride + row] = total + bias_of(row);
+    }
+}
+
 #ifdef USE_SUBGROUPS
 
 void main() {
+    if (p.rows_per_group == 1u) {
+        row_per_group();
+        return;
+    }
     // A subgroup larger than the work group runs partly filled: its active invocations are the group's.
     uint lanes = min(gl_SubgroupSize, WORKGROUP_SIZE);
     uint first_row = flat_workgroup() * p.rows_per_group;
@@ -88,24 +114,13 @@ void main() {
         [[unroll]] for (uint t = 0; t < MAX_TOKENS; ++t) {
             if (t >= p.tokens) break;
             float sum = subgroupAdd(partial[t]);
-            if (subgroupElect()) Y[p.y_offset + t * p.y_stride + row] = sum;
+            if (subgroupElect()) Y[p.y_offset + t * p.y_stride + row] = sum + bias_of(row);
         }
     }
 }
 
 #else
 
-#include "reduce.glsl"
-
-void main() {
-    uint row = flat_workgroup();
-    if (row >= p.rows) return;  // the whole group: control flow stays uniform
-    accumulate(p.w_offset + row * p.w_row_bytes, gl_LocalInvocationID.x, WORKGROUP_SIZE);
-    [[unroll]] for (uint t = 0; t < MAX_TOKENS; ++t) {
-        if (t >= p.tokens) break;
-        float total = workgroup_sum(partial[t]);
-        if (gl_LocalInvocationID.x == 0) Y[p.y_offset + t * p.y_stride + row] = total;
-    }
-}
+void main() { row_per_group(); }
 
 #endif

@@ -184,13 +184,13 @@ class TestVulkanDevice : public QObject {
             size_t push_bytes;
         };
         const Expected expected[] = {
-            {"matvec_f32", 3, sizeof(MatmulPush)},
-            {"matvec_q4_0_sg", 3, sizeof(MatmulPush)},
-            {"matmul_bf16", 3, sizeof(MatmulPush)},
+            {"matvec_f32", 4, sizeof(MatmulPush)},
+            {"matvec_q4_0_sg", 4, sizeof(MatmulPush)},
+            {"matmul_bf16", 4, sizeof(MatmulPush)},
             {"embed_q8_0", 3, sizeof(EmbedPush)},
             {"embed_q5_0", 3, sizeof(EmbedPush)},  // 22-byte blocks
-            {"matvec_q6_k_sg", 3, sizeof(MatmulPush)},
-            {"matmul_q3_k", 3, sizeof(MatmulPush)},
+            {"matvec_q6_k_sg", 4, sizeof(MatmulPush)},
+            {"matmul_q3_k", 4, sizeof(MatmulPush)},
             {"add", 2, sizeof(AddPush)},
             {"add_bias", 2, sizeof(AddBiasPush)},
             {"swiglu", 3, sizeof(SwigluPush)},

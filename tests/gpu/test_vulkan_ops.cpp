@@ -83,8 +83,9 @@ class TestVulkanOps : public QObject {
         QTest::addColumn<int>("n");
         QTest::addColumn<int>("m");
         QTest::addColumn<int>("k");
-        const int shapes[][3] = {{1, 1, 1},   {1, 33, 17},   {3, 257, 100},  {8, 17, 33},
-                                 {9, 17, 33}, {17, 100, 64}, {100, 33, 257}, {65, 129, 48}};
+        // 4099 rows: a tall matrix, whose decode kernel gives each subgroup whole rows (kMatvecTallRows).
+        const int shapes[][3] = {{1, 1, 1},     {1, 33, 17},    {3, 257, 100}, {8, 17, 33},  {9, 17, 33},
+                                 {17, 100, 64}, {100, 33, 257}, {65, 129, 48}, {3, 4099, 20}};
         for (DType type : {DType::F32, DType::F16, DType::BF16})
             for (const auto& s : shapes)
                 QTest::addRow("%s n=%d m=%d k=%d", dtype_name(type).data(), s[0], s[1], s[2])
@@ -100,15 +101,21 @@ class TestVulkanOps : public QObject {
         std::vector<float> x = random_values(size_t(n * k), 1), w = random_values(size_t(m * k), 2);
         std::vector<std::byte> w_bytes = encode(type, w, m, k);
 
-        Tensor y_cpu = cpu_.allocate(DType::F32, n, m);
-        cpu_.matmul(upload_f32(cpu_, n, k, x), upload_bytes(cpu_, type, m, k, w_bytes), y_cpu);
-        std::vector<float> want = read_all(cpu_, y_cpu);
+        std::vector<float> bias = random_values(size_t(m), 5);
+        Tensor y_cpu = cpu_.allocate(DType::F32, n, m), yb_cpu = cpu_.allocate(DType::F32, n, m);
+        Tensor x_cpu = upload_f32(cpu_, n, k, x), w_cpu = upload_bytes(cpu_, type, m, k, w_bytes);
+        cpu_.matmul(x_cpu, w_cpu, y_cpu);
+        cpu_.matmul_bias(x_cpu, w_cpu, upload_f32(cpu_, 1, m, bias), yb_cpu);
+        std::vector<float> want = read_all(cpu_, y_cpu), want_biased = read_all(cpu_, yb_cpu);
 
         for (GpuUnderTest& gpu : gpus_) {
             Backend& b = *gpu.backend;
-            Tensor y = b.allocate(DType::F32, n, m);
-            b.matmul(upload_f32(b, n, k, x), upload_bytes(b, type, m, k, w_bytes), y);
+            Tensor y = b.allocate(DType::F32, n, m), yb = b.allocate(DType::F32, n, m);
+            Tensor xt = upload_f32(b, n, k, x), wt = upload_bytes(b, type, m, k, w_bytes);
+            b.matmul(xt, wt, y);
+            b.matmul_bias(xt, wt, upload_f32(b, 1, m, bias), yb);  // the bias added as outputs are written
             EXPECT_CLOSE(read_all(b, y), want, kTolerance, gpu.label);
+            EXPECT_CLOSE(read_all(b, yb), want_biased, kTolerance, gpu.label + " with bias");
         }
     }
 
@@ -121,7 +128,7 @@ class TestVulkanOps : public QObject {
         QTest::addColumn<int>("k");
         // k in blocks of the type: 32 values for the legacy types, 256 for K-quants. Odd row counts put
         // rows of 22-, 110- and 210-byte blocks half-way into a word.
-        const int shapes[][3] = {{1, 1, 1}, {1, 33, 2}, {5, 17, 3}, {17, 100, 8}, {70, 65, 5}};
+        const int shapes[][3] = {{1, 1, 1}, {1, 33, 2}, {5, 17, 3}, {17, 100, 8}, {70, 65, 5}, {2, 4099, 1}};
         for (DType type : kQuantizedTypes)
             for (const auto& s : shapes) {
                 const int k = s[2] * int(dtype_info(type).block_elements);

@@ -2,6 +2,7 @@
 // thread, Stop ends a reply within one token, a second request while busy is refused clearly (by the client)
 // or runs after the first (at the worker), a corrupt model or absurd settings fail with a message and leave
 // the loaded model usable, the KV cache is reused for an unchanged prefix, and capture feeds the visualizer.
+#include <QSemaphore>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QThread>
@@ -146,19 +147,29 @@ class TestEngineWorker : public QObject {
         QCOMPARE(stopped.reply.tokens.size(), 5);
         QCOMPARE(stopped.reply.stats.stopReason, QStringLiteral("stopped"));
 
-        // From the GUI thread while it runs: at most the token being computed follows.
+        // From the GUI thread while it runs: at most the token being computed follows. The worker is held
+        // at its third token until Stop has been pressed (the model is fast enough to finish a whole reply
+        // between two looks of a polling loop).
         std::atomic<int> emitted{0};
+        QSemaphore third_token, stop_pressed;
         connection = connect(
-            worker_, &EngineWorker::tokenGenerated, this, [&](const StreamedToken&) { ++emitted; },
+            worker_, &EngineWorker::tokenGenerated, this,
+            [&](const StreamedToken&) {
+                if (++emitted == 3) {
+                    third_token.release();
+                    stop_pressed.acquire();
+                }
+            },
             Qt::DirectConnection);
         QSignalSpy finished(&results_, &WorkerResults::replyFinished);
         GenerationRequest long_reply = request(21, 3, {user(QStringLiteral("Once upon a time"))}, 400);
         long_reply.sampling.temperature = 1.0;  // keeps going (greedy may end the story early)
         long_reply.sampling.seed = 7;
         post([long_reply](EngineWorker& w) { w.generate(long_reply); });
-        QTRY_VERIFY_WITH_TIMEOUT(emitted.load() >= 3, 30000);
+        QVERIFY(third_token.tryAcquire(1, 30000));
         worker_->stopRepliesUpTo(21);
         const int at_stop = emitted.load();
+        stop_pressed.release();
         QVERIFY(wait_for(finished));
         disconnect(connection);
         ReplyFinished result = finished.takeFirst().at(0).value<ReplyFinished>();
