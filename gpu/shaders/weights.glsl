@@ -27,8 +27,13 @@ uint load_u16(uint at) {
 // The byte at `at`.
 uint load_u8(uint at) { return (W[at >> 2] >> ((at & 3u) * 8u)) & 0xffu; }
 
-// The 32-bit little-endian value at byte `at` (even), which may straddle two words.
-uint load_u32(uint at) { return load_u16(at) | (load_u16(at + 2u) << 16); }
+// The 32-bit little-endian value at byte `at` (even), which may straddle two words: one load when `at` is a
+// multiple of 4, two when it is not.
+uint load_u32(uint at) {
+    uint i = at >> 2;
+    if ((at & 2u) == 0u) return W[i];
+    return (W[i] >> 16) | (W[i + 1u] << 16);
+}
 
 // The IEEE half-precision float at byte `at` (even).
 float load_f16(uint at) { return unpackHalf2x16(load_u16(at)).x; }
@@ -42,6 +47,15 @@ uvec2 load_8_bytes(uint at) {
     uint a = W[i], b = W[i + 1u], c = W[i + 2u];
     return uvec2((a >> 16) | (b << 16), (b >> 16) | (c << 16));
 }
+
+// The bits `shift` .. of each of the four bytes of a word, masked by `mask`, lowest byte first: the four
+// fields of one kind (a nibble, a 2-bit pair, a bit) of four packed values, in one vector operation.
+uvec4 byte_bits(uint word, uint shift, uint mask) {
+    return (uvec4(word) >> (uvec4(0u, 8u, 16u, 24u) + shift)) & mask;
+}
+
+// Bits `first` .. `first` + 3 of a word, one per component (Q5_0's and Q5_1's qh: a bit per value).
+uvec4 bits4(uint word, uint first) { return (uvec4(word) >> (uvec4(0u, 1u, 2u, 3u) + first)) & 1u; }
 
 // The four signed bytes of a word, lowest first.
 vec4 unpack_i8x4(uint word) {

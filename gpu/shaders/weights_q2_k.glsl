@@ -13,3 +13,18 @@ float weight_at(uint row_byte, uint col) {
     return (load_f16(block + 80u) * float(scale_min & 15u)) * float(q) -
            load_f16(block + 82u) * float(scale_min >> 4);
 }
+
+// A chunk lies in one 16-value sub-block (one scale byte) and its 2-bit q are the same field of 8
+// consecutive qs bytes; d and dmin are one 32-bit read. Scale and offset are folded once per chunk.
+#define WEIGHT_HAS_CHUNK8
+void weight_chunk8(uint row_byte, uint col, out vec4 lo, out vec4 hi) {
+    uint block = row_byte + (col / 256u) * Q2_K_BLOCK_BYTES;
+    uint e = col % 256u;
+    vec2 d = unpackHalf2x16(load_u32(block + 80u));
+    uint scale_min = load_u8(block + e / 16u);
+    float scale = d.x * float(scale_min & 15u), offset = d.y * float(scale_min >> 4);
+    uvec2 q = load_8_bytes(block + 16u + 32u * (e / 128u) + e % 32u);
+    uint shift = 2u * ((e % 128u) / 32u);
+    lo = scale * vec4(byte_bits(q.x, shift, 3u)) - offset;
+    hi = scale * vec4(byte_bits(q.y, shift, 3u)) - offset;
+}

@@ -15,3 +15,19 @@ float weight_at(uint row_byte, uint col) {
     int scale = int(scale_low | (scale_high << 4)) - 32;
     return (load_f16(block + 108u) * float(scale)) * float(int(low | (high << 2)) - 4);
 }
+
+// A chunk lies in one 16-value sub-block, so its 6-bit scale is decoded once; its low bits are one field
+// of 8 consecutive qs bytes and its high bits one bit of 8 consecutive hmask bytes.
+#define WEIGHT_HAS_CHUNK8
+void weight_chunk8(uint row_byte, uint col, out vec4 lo, out vec4 hi) {
+    uint block = row_byte + (col / 256u) * Q3_K_BLOCK_BYTES;
+    uint e = col % 256u, j = e / 16u;
+    uint scale_low = (load_u8(block + 96u + j % 8u) >> (4u * (j / 8u))) & 15u;
+    uint scale_high = (load_u8(block + 104u + j % 4u) >> (2u * (j / 4u))) & 3u;
+    float scale = load_f16(block + 108u) * float(int(scale_low | (scale_high << 4)) - 32);
+    uvec2 q = load_8_bytes(block + 32u + 32u * (e / 128u) + e % 32u);
+    uvec2 h = load_8_bytes(block + e % 32u);
+    uint shift = 2u * ((e % 128u) / 32u), bit = e / 32u;
+    lo = scale * (vec4(byte_bits(q.x, shift, 3u) | (byte_bits(h.x, bit, 1u) << 2)) - 4.0);
+    hi = scale * (vec4(byte_bits(q.y, shift, 3u) | (byte_bits(h.y, bit, 1u) << 2)) - 4.0);
+}

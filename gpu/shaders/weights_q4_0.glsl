@@ -12,16 +12,12 @@ float weight_at(uint row_byte, uint col) {
 
 // A chunk of 8 values is 8 bytes of the block: their low nibbles for values 0..15, high ones for 16..31.
 #define WEIGHT_HAS_CHUNK8
-vec4 q4_nibbles(uint word, uint shift) {
-    return vec4((uvec4(word) >> uvec4(shift, shift + 8u, shift + 16u, shift + 24u)) & 15u) - 8.0;
-}
-
 void weight_chunk8(uint row_byte, uint col, out vec4 lo, out vec4 hi) {
     uint block = row_byte + (col / 32u) * Q4_0_BLOCK_BYTES;
     uint i = col % 32u;
     float d = load_f16(block);
     uvec2 q = load_8_bytes(block + 2u + i % 16u);
     uint shift = i < 16u ? 0u : 4u;
-    lo = d * q4_nibbles(q.x, shift);
-    hi = d * q4_nibbles(q.y, shift);
+    lo = d * (vec4(byte_bits(q.x, shift, 15u)) - 8.0);
+    hi = d * (vec4(byte_bits(q.y, shift, 15u)) - 8.0);
 }
