@@ -75,6 +75,11 @@ struct RmsNormPush {
     uint32_t x_offset, weight_offset, y_offset, cols, rows;
     float eps;
 };
+// rms_norm.comp with ADD_RESIDUAL (add_rms_norm)
+struct AddRmsNormPush {
+    RmsNormPush norm;
+    uint32_t delta_offset;
+};
 
 // layer_norm.comp
 struct LayerNormPush {

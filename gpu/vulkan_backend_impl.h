@@ -39,6 +39,8 @@ class VulkanBackend final : public Backend {
     void add_bias(const Tensor& y, const Tensor& bias) override;
     void add(const Tensor& y, const Tensor& x) override;
     void rms_norm(const Tensor& x, const Tensor& weight, float eps, const Tensor& y) override;
+    void add_rms_norm(const Tensor& x, const Tensor& delta, const Tensor& weight, float eps,
+                      const Tensor& y) override;
     void layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, float eps,
                     const Tensor& y) override;
     void rope(const Tensor& x, const RopeOptions& options) override;

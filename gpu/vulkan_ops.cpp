@@ -96,6 +96,25 @@ void VulkanBackend::rms_norm(const Tensor& x, const Tensor& weight, float eps, c
     });
 }
 
+void VulkanBackend::add_rms_norm(const Tensor& x, const Tensor& delta, const Tensor& weight, float eps,
+                                 const Tensor& y) {
+    stream_->submit_if_due();
+    require(x.rows == y.rows && x.cols == y.cols && weight.cols == x.cols && delta.rows == x.rows &&
+                delta.cols == x.cols,
+            "add_rms_norm: shapes differ");
+    require_f32({&x, &delta, &weight, &y}, "add_rms_norm");
+    const Pipeline& pipeline = reducing_pipeline("add_rms_norm");
+    Bound wb = bind(weight);
+    for_row_chunks(x.rows, {x.row_bytes()}, [&](int64_t first, int64_t rows) {
+        Bound xb = bind_rows(x, first, rows), yb = bind_rows(y, first, rows),
+              db = bind_rows(delta, first, rows);
+        AddRmsNormPush push{{xb.floats(), wb.floats(), yb.floats(), u32(x.cols), u32(rows), eps},
+                            db.floats()};
+        stream_->dispatch(pipeline, {updates(xb.range), reads(wb.range), writes(yb.range), reads(db.range)},
+                          push, flat_grid(rows, device_->capabilities()));
+    });
+}
+
 void VulkanBackend::layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, float eps,
                                const Tensor& y) {
     stream_->submit_if_due();

@@ -97,6 +97,13 @@ class Backend {
     virtual void add(const Tensor& y, const Tensor& x) = 0;
     // y[i] = rms_norm(x[i]) * weight[0].
     virtual void rms_norm(const Tensor& x, const Tensor& weight, float eps, const Tensor& y) = 0;
+    // x += delta, then y = rms_norm(x) * weight: the residual stream's add and the next block's norm, which
+    // a GPU backend does in one pass (one dependent kernel less per block).
+    virtual void add_rms_norm(const Tensor& x, const Tensor& delta, const Tensor& weight, float eps,
+                              const Tensor& y) {
+        add(x, delta);
+        rms_norm(x, weight, eps, y);
+    }
     // y[i] = layer_norm(x[i]) * weight[0] + bias[0] (bias may be empty).
     virtual void layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, float eps,
                             const Tensor& y) = 0;

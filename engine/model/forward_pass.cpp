@@ -84,6 +84,18 @@ Tensor ForwardPass::norm(const Tensor& x, const Tensor& weight, const Tensor& bi
     return out;
 }
 
+Tensor ForwardPass::add_residual_and_norm(const Tensor& x, const Tensor& delta, const Tensor& weight,
+                                          const Tensor& bias, Tap tap_id, int layer) {
+    if (config_.norm != NormKind::RmsNorm) {
+        add_residual(x, delta);
+        return norm(x, weight, bias, tap_id, layer);
+    }
+    Tensor out = act_.normed.rows_slice(0, x.rows);
+    backend_.add_rms_norm(x, delta, weight, config_.norm_eps, out);
+    tap(tap_id, layer, out);
+    return out;
+}
+
 Tensor ForwardPass::self_attention(const Tensor& normed, const LayerWeights& w, int layer) {
     Tensor q = act_.q.rows_slice(0, n_), k = act_.k.rows_slice(0, n_), v = act_.v.rows_slice(0, n_);
     auto project = [&](const Tensor& weight, const Tensor& bias, const Tensor& out) {

@@ -77,6 +77,9 @@ class ForwardPass {
     // down(silu(gate(x)) * up(x))
     Tensor gated_ffn(const Tensor& normed, const LayerWeights& w, int layer);
     void add_residual(const Tensor& x, const Tensor& delta) { backend_.add(x, delta); }
+    // add_residual(x, delta), then norm(x, ...), in one pass where the backend can.
+    Tensor add_residual_and_norm(const Tensor& x, const Tensor& delta, const Tensor& weight,
+                                 const Tensor& bias, Tap tap, int layer);
     // Final norm and the logits of the last token (of every token when they are captured).
     Tensor output_head(const Tensor& x);
     // The last token's logits [1, vocab], once output_head() has run.

@@ -86,7 +86,9 @@ class TestVulkanDevice : public QObject {
 
     // (The backends share one instance per process, made by the first; a new one sees the missing driver.)
     void noDriverIsAnError() {
-        ScopedEnv env("VK_ICD_FILENAMES", "/nonexistent/icd.json");
+        // Both the loader's old and new variable: a machine may set the newer one, which takes precedence.
+        ScopedEnv icd("VK_ICD_FILENAMES", "/nonexistent/icd.json");
+        ScopedEnv driver("VK_DRIVER_FILES", "/nonexistent/icd.json");
         QVERIFY_THROWS_EXCEPTION(Error, Instance(false).choose({}));
     }
 
@@ -193,6 +195,7 @@ class TestVulkanDevice : public QObject {
             {"matmul_q3_k", 4, sizeof(MatmulPush)},
             {"add", 2, sizeof(AddPush)},
             {"add_bias", 2, sizeof(AddBiasPush)},
+            {"add_rms_norm_sg", 4, sizeof(AddRmsNormPush)},
             {"swiglu", 3, sizeof(SwigluPush)},
             {"rms_norm_sg", 3, sizeof(RmsNormPush)},
             {"layer_norm", 4, sizeof(LayerNormPush)},

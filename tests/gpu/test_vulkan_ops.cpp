@@ -253,14 +253,17 @@ class TestVulkanOps : public QObject {
         for (float& v : x)
             v += 0.5f;  // a mean away from zero tests layer norm's centring
         std::vector<float> weight = random_values(size_t(cols), 11), bias = random_values(size_t(cols), 12);
+        std::vector<float> delta = random_values(size_t(rows * cols), 13);
         auto run = [&](Backend& b) {
             Tensor tx = upload_f32(b, rows, cols, x), w = upload_f32(b, 1, cols, weight);
             Tensor y1 = b.allocate(DType::F32, rows, cols), y2 = b.allocate(DType::F32, rows, cols);
-            Tensor y3 = b.allocate(DType::F32, rows, cols);
+            Tensor y3 = b.allocate(DType::F32, rows, cols), y4 = b.allocate(DType::F32, rows, cols);
             b.rms_norm(tx, w, 1e-5f, y1);
             b.layer_norm(tx, w, upload_f32(b, 1, cols, bias), 1e-5f, y2);
             b.layer_norm(tx, w, Tensor{}, 1e-6f, y3);
-            return std::vector{read_all(b, y1), read_all(b, y2), read_all(b, y3)};
+            b.add_rms_norm(tx, upload_f32(b, rows, cols, delta), w, 1e-5f, y4);  // updates tx too
+            return std::vector{read_all(b, y1), read_all(b, y2), read_all(b, y3), read_all(b, y4),
+                               read_all(b, tx)};
         };
         auto want = run(cpu_);
         for (GpuUnderTest& gpu : gpus_) {
@@ -268,6 +271,8 @@ class TestVulkanOps : public QObject {
             EXPECT_CLOSE(got[0], want[0], kTolerance, gpu.label + " rms_norm");
             EXPECT_CLOSE(got[1], want[1], kTolerance, gpu.label + " layer_norm");
             EXPECT_CLOSE(got[2], want[2], kTolerance, gpu.label + " layer_norm without bias");
+            EXPECT_CLOSE(got[3], want[3], kTolerance, gpu.label + " add_rms_norm");
+            EXPECT_CLOSE(got[4], want[4], kTolerance, gpu.label + " add_rms_norm's sum");
         }
     }
 

@@ -128,15 +128,24 @@ ModelConfig llama_family_config_from_gguf(const GgufFile& file, bool interleaved
     return c;
 }
 
+// Pre-norm blocks: x += attention(norm(x)); x += ffn(norm(x)). Each residual add is done together with the
+// norm that follows it (add_residual_and_norm), except the last, whose norm is the output head's.
 void llama_family_forward(ForwardPass& f) {
+    const std::vector<LayerWeights>& layers = f.weights().layers;
     Tensor x = f.embed_tokens();  // [n, hidden]
     f.tap(Tap::Residual, 0, x);
+    Tensor h = f.norm(x, layers[0].attn_norm, layers[0].attn_norm_bias, Tap::AttnNorm, 0);
     for (int l = 0; l < f.config().layers; ++l) {
-        const LayerWeights& w = f.weights().layers[static_cast<size_t>(l)];
-        Tensor h = f.norm(x, w.attn_norm, w.attn_norm_bias, Tap::AttnNorm, l);
-        f.add_residual(x, f.self_attention(h, w, l));
-        h = f.norm(x, w.ffn_norm, w.ffn_norm_bias, Tap::FfnNorm, l);
-        f.add_residual(x, f.gated_ffn(h, w, l));
+        const LayerWeights& w = layers[static_cast<size_t>(l)];
+        h = f.add_residual_and_norm(x, f.self_attention(h, w, l), w.ffn_norm, w.ffn_norm_bias, Tap::FfnNorm,
+                                    l);
+        Tensor ffn = f.gated_ffn(h, w, l);
+        if (l + 1 < f.config().layers) {
+            const LayerWeights& next = layers[static_cast<size_t>(l) + 1];
+            h = f.add_residual_and_norm(x, ffn, next.attn_norm, next.attn_norm_bias, Tap::AttnNorm, l + 1);
+        } else {
+            f.add_residual(x, ffn);
+        }
         f.tap(Tap::Residual, l + 1, x);
     }
     f.output_head(x);
