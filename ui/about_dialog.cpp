@@ -75,7 +75,12 @@ AboutDialog::AboutDialog(const std::optional<LoadedModel>& model, QWidget* paren
 
     auto* licence = new QPlainTextEdit;
     licence->setReadOnly(true);
-    QString text = model ? read_model_licence(model->path) : QString();
+    // What the model's metadata says first (GGUF), then the licence files and model card beside it.
+    QString text;
+    if (model && !model->licence.isEmpty())
+        text = tr("%1 (from the model's metadata)").arg(model->licence);
+    else if (model)
+        text = read_model_licence(model->path);
     if (model && text.isEmpty())
         text = tr("The model's files do not state a licence. Check where it came from before using it.");
     licence->setPlainText(text);

@@ -91,9 +91,9 @@ int bench_command(Args args) {
         int32_t next = argmax(logits);
         warm_up.evaluate(std::span<const int32_t>(&next, 1));
     }
-    // The bandwidth of the memory the weights are in: the CPU's (a triad on the backend's threads, bytes
-    // read and written) or the GPU's (reads of device memory). Measured before and after the timed runs,
-    // the larger kept: on a shared machine a neighbour's burst can halve one measurement.
+    // How fast the memory the weights are in can be read: the CPU's (on the backend's threads) or the GPU's.
+    // Measured before and after the timed runs, the larger kept: on a shared machine a neighbour's burst
+    // can halve one measurement.
     double bandwidth = model->backend().measure_memory_bandwidth();
     std::vector<double> prefill_rates, decode_rates;
     for (int64_t rep = 0; rep < repetitions; ++rep) {
@@ -121,7 +121,7 @@ int bench_command(Args args) {
     std::printf("weights:   %.1f MB read per decoded token\n", bytes_per_token / 1e6);
     bandwidth = std::max(bandwidth, model->backend().measure_memory_bandwidth());
     double bound = bandwidth / bytes_per_token;
-    std::printf("memory:    %.1f GB/s: decode bound %.1f tok/s; decode reaches %.0f%%\n", bandwidth / 1e9,
+    std::printf("memory:    %.1f GB/s read: decode bound %.1f tok/s; decode reaches %.0f%%\n", bandwidth / 1e9,
                 bound, 100.0 * decode.median / bound);
     return 0;
 }

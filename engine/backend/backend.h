@@ -60,9 +60,9 @@ class Backend {
     // For display: "CPU, AVX-512, 2 threads", "Vulkan: NVIDIA H200 (driver ...)".
     virtual std::string name() const = 0;
 
-    // Bytes per second that this backend's memory moves (bytes read plus bytes written, over buffers far
-    // larger than any cache), measured now in about a second. Benchmarks set decode speed against it: a
-    // decoded token reads every weight once.
+    // Bytes per second this backend reads from its memory (over buffers far larger than any cache, as
+    // decode streams its weights), measured now in about a second. Benchmarks set decode speed against
+    // it: a decoded token reads every weight once.
     virtual double measure_memory_bandwidth() = 0;
 
     // --- memory ---

@@ -16,7 +16,7 @@ class CpuBackend final : public Backend {
     std::string name() const override;
     int threads() const { return pool_.size(); }
 
-    double measure_memory_bandwidth() override;  // a triad on every thread of the pool
+    double measure_memory_bandwidth() override;  // reads on every thread of the pool
 
     // Accepts any size: weights are used in place from the memory-mapped files, paged in by the OS.
     void check_weights_fit(uint64_t) override {}

@@ -21,7 +21,9 @@ inline constexpr std::string_view kGeneralQuantizationVersion = "general.quantiz
 inline constexpr std::string_view kGeneralFileType = "general.file_type";  // uint32, llama.cpp's ftype
 inline constexpr std::string_view kGeneralAuthor = "general.author";
 inline constexpr std::string_view kGeneralDescription = "general.description";
-inline constexpr std::string_view kGeneralLicense = "general.license";
+inline constexpr std::string_view kGeneralLicense = "general.license";           // e.g. "apache-2.0"
+inline constexpr std::string_view kGeneralLicenseName = "general.license.name";  // for "other" licences
+inline constexpr std::string_view kGeneralLicenseLink = "general.license.link";
 inline constexpr std::string_view kGeneralSourceUrl = "general.source.url";
 
 // <arch>.* : suffixes for arch_key()

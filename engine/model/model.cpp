@@ -41,6 +41,7 @@ struct Model::Files {
     ModelConfig config;
     std::optional<Tokenizer> tokenizer;
     std::optional<std::string> chat_template;
+    std::optional<std::string> licence;
     TensorSet tensors;
 };
 
@@ -73,6 +74,16 @@ Model::Files Model::read_gguf_file(const fs::path& path) {
     files.tokenizer.emplace(tokenizer_from_gguf(gguf.metadata()));
     if (auto chat_template = gguf.metadata().get_string(gguf::key::kTokenizerChatTemplate))
         files.chat_template = std::string(*chat_template);
+    // "apache-2.0"; or "other", named and linked by the two keys after it.
+    std::string licence;
+    for (std::string_view key :
+         {gguf::key::kGeneralLicense, gguf::key::kGeneralLicenseName, gguf::key::kGeneralLicenseLink}) {
+        std::optional<std::string_view> part = gguf.metadata().get_string(key);
+        if (!part || part->empty()) continue;
+        if (!licence.empty()) licence += key == gguf::key::kGeneralLicenseLink ? ", " : ": ";
+        licence += *part;
+    }
+    if (!licence.empty()) files.licence = std::move(licence);
     files.tensors = gguf.tensor_set();
     return files;
 }
@@ -95,6 +106,7 @@ std::shared_ptr<Model> Model::load(const LoadOptions& options) {
     model->config_.validate();
     model->tokenizer_ = std::move(files.tokenizer);
     model->chat_template_ = std::move(files.chat_template);
+    model->licence_ = std::move(files.licence);
     const TensorSet& tensors = files.tensors;
 
     model->backend_ = options.backend ? options.backend

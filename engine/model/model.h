@@ -43,6 +43,9 @@ class Model {
     const Tokenizer& tokenizer() const { return *tokenizer_; }
     // The Jinja chat template from the model's files, if it has one.
     const std::optional<std::string>& chat_template() const { return chat_template_; }
+    // The licence a GGUF file's metadata states (general.license, with its name and link when given), if
+    // any. A folder's LICENSE files and model card are read by whoever shows them (the app's About box).
+    const std::optional<std::string>& licence() const { return licence_; }
     int64_t parameter_count() const { return parameter_count_; }
     // The stored types of the weight matrices, e.g. "F32" or "Q4_K, Q6_K".
     const std::string& weight_types() const { return weight_types_; }
@@ -62,6 +65,7 @@ class Model {
     ModelWeights weights_;
     std::optional<Tokenizer> tokenizer_;
     std::optional<std::string> chat_template_;
+    std::optional<std::string> licence_;
     int64_t parameter_count_ = 0;
     std::string weight_types_;
     uint64_t weight_bytes_ = 0;

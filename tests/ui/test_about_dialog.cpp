@@ -43,6 +43,20 @@ class TestAboutDialog : public QObject {
         QVERIFY(read_model_licence(dir_.filePath(QStringLiteral("none"))).isEmpty());
     }
 
+    void prefersTheLicenceInTheModelsMetadata() {
+        write(QStringLiteral("meta/LICENSE"), "Some other licence");
+        LoadedModel model;
+        model.path = write(QStringLiteral("meta/model.gguf"), "GGUF");
+        model.licence = QStringLiteral("other: Example Community License, https://example.org/licence");
+        AboutDialog dialog(model);
+        auto* licence = dialog.findChild<QPlainTextEdit*>();
+        QVERIFY(licence);
+        QCOMPARE(
+            licence->toPlainText(),
+            QStringLiteral("other: Example Community License, https://example.org/licence (from the model's "
+                           "metadata)"));
+    }
+
     void showsVersionsAndTheLicence() {
         LoadedModel model;
         model.name = QStringLiteral("stories260K");

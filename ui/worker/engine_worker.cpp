@@ -196,6 +196,7 @@ void EngineWorker::loadModel(quint64 requestId, const ModelLoadRequest& request)
         info.loadSeconds = timer.nsecsElapsed() / 1e9;
         info.backend = QString::fromStdString(model_->backend().name());
         info.note = QString::fromStdString(loaded.note);
+        if (model_->licence()) info.licence = QString::fromStdString(*model_->licence());
         emit modelLoaded(requestId, info);
     } catch (const loom::Cancelled&) {
         emit modelLoadFailed(requestId, tr("Loading was cancelled."), true);

@@ -34,6 +34,7 @@ struct LoadedModel {
     double loadSeconds = 0;
     QString backend;  // where it runs, e.g. "CPU (AVX-512, 2 threads)" or the GPU's name
     QString note;     // why it runs on the CPU although a GPU was asked for; empty otherwise
+    QString licence;  // as the model's metadata states it (GGUF); empty when it says nothing
 };
 
 struct SamplingSettings {

@@ -1,8 +1,13 @@
 // The built-in model, stories260K, as a user gets it: greedy text from BOS is Karpathy's published sample.
 #include <QtTest>
 
+#include <QTemporaryDir>
+
 #include "api/builtin_model.h"
 #include "api/generate.h"
+#include "formats/gguf.h"
+#include "formats/gguf_keys.h"
+#include "formats/gguf_writer.h"
 #include "model/session.h"
 #include "test_support.h"
 
@@ -11,6 +16,30 @@ using namespace loom;
 class TestStories : public QObject {
     Q_OBJECT
   private slots:
+    // A GGUF file's general.license (with .name and .link for "other" licences) becomes Model::licence().
+    void licenceFromGgufMetadata() {
+        const std::string stories = (test::data_dir() / "models" / "stories260K.gguf").string();
+        LoadOptions load;
+        load.model = stories;
+        QVERIFY(!Model::load(load)->licence());  // the file states none
+
+        GgufFile original = GgufFile::open(stories);
+        GgufWriter writer;
+        for (const auto& [name, value] : original.metadata().entries())
+            writer.set(name, value);
+        writer.set(gguf::key::kGeneralLicense, GgufValue::string("other"));
+        writer.set(gguf::key::kGeneralLicenseName, GgufValue::string("Example Licence"));
+        writer.set(gguf::key::kGeneralLicenseLink, GgufValue::string("https://example.org/licence"));
+        for (const StoredTensor& tensor : original.tensors())
+            writer.add_tensor(tensor);
+        QTemporaryDir dir;
+        load.model = dir.filePath("licensed.gguf").toStdString();
+        writer.write_file(load.model);
+        std::optional<std::string> licence = Model::load(load)->licence();
+        QVERIFY(licence);
+        QCOMPARE(*licence, std::string("other: Example Licence, https://example.org/licence"));
+    }
+
     void greedyStoryFromBos_data() {
         QTest::addColumn<QString>("path");
         QTest::newRow("Hugging Face folder") << QString::fromStdString(builtin_model_path().string());
