@@ -108,20 +108,20 @@ void main() {
             uint tile_length = min(WORKGROUP_SIZE, visible - tile);
             uint value = p.v_offset + tile * p.kv_stride + kv_base + dim;
             uint step = slots * p.kv_stride;
-            // Four positions at a time, their loads issued together: in decode this loop's latency is the
+            // Eight positions at a time, their loads issued together: in decode this loop's latency is the
             // kernel's time.
-            float sum0 = acc * correction, sum1 = 0.0, sum2 = 0.0, sum3 = 0.0;
+            float sums[8];
+            sums[0] = acc * correction;
+            [[unroll]] for (uint u = 1; u < 8u; ++u) sums[u] = 0.0;
             uint i = slot;
-            for (; i + 3u * slots < tile_length; i += 4u * slots) {
+            for (; i + 7u * slots < tile_length; i += 8u * slots) {
                 uint at = value + i * p.kv_stride;
-                float v0 = V[at], v1 = V[at + step], v2 = V[at + 2u * step], v3 = V[at + 3u * step];
-                sum0 += weight_shared[i] * v0;
-                sum1 += weight_shared[i + slots] * v1;
-                sum2 += weight_shared[i + 2u * slots] * v2;
-                sum3 += weight_shared[i + 3u * slots] * v3;
+                float v[8];
+                [[unroll]] for (uint u = 0; u < 8u; ++u) v[u] = V[at + u * step];
+                [[unroll]] for (uint u = 0; u < 8u; ++u) sums[u] += weight_shared[i + u * slots] * v[u];
             }
-            for (; i < tile_length; i += slots) sum0 += weight_shared[i] * V[value + i * p.kv_stride];
-            acc = (sum0 + sum1) + (sum2 + sum3);
+            for (; i < tile_length; i += slots) sums[0] += weight_shared[i] * V[value + i * p.kv_stride];
+            acc = ((sums[0] + sums[1]) + (sums[2] + sums[3])) + ((sums[4] + sums[5]) + (sums[6] + sums[7]));
         }
         barrier();  // weight_shared is rewritten by the next tile
     }

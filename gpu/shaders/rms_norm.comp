@@ -7,7 +7,7 @@
 #extension GL_GOOGLE_include_directive : require
 #include "common.glsl"
 
-#define WORKGROUP_SIZE 128
+#define WORKGROUP_SIZE 256  // decode normalises one row: as many invocations as a group may safely have
 layout(local_size_x = WORKGROUP_SIZE) in;
 
 #ifdef ADD_RESIDUAL
