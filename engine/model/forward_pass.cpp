@@ -38,8 +38,6 @@ Activations::Activations(Backend& backend, const ModelConfig& c, int64_t max_tok
     x = make(c.hidden_size);
     normed = make(c.hidden_size);
     q = make(c.q_dim());
-    k = make(c.kv_dim());
-    v = make(c.kv_dim());
     attn = make(c.q_dim());
     proj = make(c.hidden_size);
     gate = make(c.ffn_size);
@@ -97,7 +95,11 @@ Tensor ForwardPass::add_residual_and_norm(const Tensor& x, const Tensor& delta, 
 }
 
 Tensor ForwardPass::self_attention(const Tensor& normed, const LayerWeights& w, int layer) {
-    Tensor q = act_.q.rows_slice(0, n_), k = act_.k.rows_slice(0, n_), v = act_.v.rows_slice(0, n_);
+    // Keys and values are computed straight into the cache rows of these positions (RoPE rotates the keys
+    // there), so nothing is copied into the cache afterwards.
+    const Tensor& keys = cache_.keys[static_cast<size_t>(layer)];
+    const Tensor& values = cache_.values[static_cast<size_t>(layer)];
+    Tensor q = act_.q.rows_slice(0, n_), k = keys.rows_slice(pos0_, n_), v = values.rows_slice(pos0_, n_);
     auto project = [&](const Tensor& weight, const Tensor& bias, const Tensor& out) {
         if (bias.empty())
             backend_.matmul(normed, weight, out);
@@ -117,11 +119,6 @@ Tensor ForwardPass::self_attention(const Tensor& normed, const LayerWeights& w, 
     tap(Tap::Q, layer, q);
     tap(Tap::K, layer, k);
     tap(Tap::V, layer, v);
-
-    const Tensor& keys = cache_.keys[static_cast<size_t>(layer)];
-    const Tensor& values = cache_.values[static_cast<size_t>(layer)];
-    backend_.copy_rows(k, keys, pos0_);
-    backend_.copy_rows(v, values, pos0_);
 
     AttentionOptions attention;
     attention.q = q;

@@ -42,8 +42,6 @@ struct Activations {
     Tensor x;        // [max_tokens, hidden]  the residual stream
     Tensor normed;   // [max_tokens, hidden]
     Tensor q;        // [max_tokens, heads * head_dim]
-    Tensor k;        // [max_tokens, kv_heads * head_dim]
-    Tensor v;        // [max_tokens, kv_heads * head_dim]
     Tensor attn;     // [max_tokens, heads * head_dim]
     Tensor proj;     // [max_tokens, hidden]
     Tensor gate;     // [max_tokens, ffn]
