@@ -93,8 +93,18 @@ int bench_command(Args args) {
     }
     // How fast the memory the weights are in can be read: the CPU's (on the backend's threads) or the GPU's.
     // Measured before and after the timed runs, the larger kept: on a shared machine a neighbour's burst
-    // can halve one measurement.
-    double bandwidth = model->backend().measure_memory_bandwidth();
+    // can halve one measurement. The probe needs memory of its own (up to 1 GiB beside the model): where
+    // there is none, the speeds are still printed, without the bound.
+    std::string bandwidth_failure;
+    auto measure_bandwidth = [&]() -> double {
+        try {
+            return model->backend().measure_memory_bandwidth();
+        } catch (const std::exception& e) {  // Error, or bad_alloc for the CPU's buffer
+            bandwidth_failure = e.what();
+            return 0;
+        }
+    };
+    double bandwidth = measure_bandwidth();
     std::vector<double> prefill_rates, decode_rates;
     for (int64_t rep = 0; rep < repetitions; ++rep) {
         Session session(model, session_options);
@@ -119,10 +129,14 @@ int bench_command(Args args) {
 
     double bytes_per_token = static_cast<double>(model->weight_bytes());
     std::printf("weights:   %.1f MB read per decoded token\n", bytes_per_token / 1e6);
-    bandwidth = std::max(bandwidth, model->backend().measure_memory_bandwidth());
+    bandwidth = std::max(bandwidth, measure_bandwidth());
+    if (bandwidth <= 0) {
+        std::printf("memory:    bandwidth not measured (%s)\n", bandwidth_failure.c_str());
+        return 0;
+    }
     double bound = bandwidth / bytes_per_token;
-    std::printf("memory:    %.1f GB/s read: decode bound %.1f tok/s; decode reaches %.0f%%\n", bandwidth / 1e9,
-                bound, 100.0 * decode.median / bound);
+    std::printf("memory:    %.1f GB/s read: decode bound %.1f tok/s; decode reaches %.0f%%\n",
+                bandwidth / 1e9, bound, 100.0 * decode.median / bound);
     return 0;
 }
 

@@ -145,6 +145,16 @@ class TestCli : public QObject {
         QVERIFY(inspect.out.contains("format:        GGUF"));
         QVERIFY(inspect.out.contains("F16"));
     }
+
+    // The figures bench prints (their values depend on the machine: only their presence and form are
+    // checked).
+    void benchPrintsSpeedsAndTheBound() {
+        Run run = run_cli({"bench", "-p", "8", "-n", "4", "-r", "1", "-t", "1", "--backend", "cpu"});
+        QCOMPARE(run.exit_code, 0);
+        for (const char* line : {"prefill:   8 tokens:", "decode:    4 tokens:", "weights:", "memory:"})
+            QVERIFY2(run.out.contains(line), qPrintable(run.out));
+        QVERIFY2(run.out.contains("GB/s read: decode bound"), qPrintable(run.out));
+    }
 };
 
 QTEST_GUILESS_MAIN(TestCli)
