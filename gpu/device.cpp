@@ -59,6 +59,7 @@ Device::Device(std::shared_ptr<Instance> instance, const PhysicalDevice& physica
     caps.max_workgroups_x = limits.maxComputeWorkGroupCount[0];
     caps.max_workgroups_y = limits.maxComputeWorkGroupCount[1];
     caps.memory_budget = has_device_extension(vk, physical_.handle, VK_EXT_MEMORY_BUDGET_EXTENSION_NAME);
+    caps.cpu_layouts = physical_.info.is_cpu && options.cpu_device_layouts;
     uint32_t families = 0;
     vk.GetPhysicalDeviceQueueFamilyProperties(physical_.handle, &families, nullptr);
     std::vector<VkQueueFamilyProperties> family_properties(families);

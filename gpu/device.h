@@ -23,6 +23,8 @@ struct DeviceCapabilities {
     uint32_t max_workgroups_x = 0;  // maxComputeWorkGroupCount[0]
     uint32_t max_workgroups_y = 0;  // maxComputeWorkGroupCount[1]
     bool memory_budget = false;     // VK_EXT_memory_budget, enabled
+    // A CPU device (lavapipe) whose kernels are laid out for it (VulkanOptions::cpu_device_layouts).
+    bool cpu_layouts = false;
     // Nanoseconds per timestamp tick; 0 when the compute queue cannot write timestamps.
     double timestamp_period_ns = 0;
 };

@@ -15,8 +15,8 @@ namespace loom::gpu {
 constexpr int64_t kMatvecMaxTokens = 8;
 // Invocations per work group of matvec.comp (WORKGROUP_SIZE). Its subgroup variant computes one row per
 // subgroup at a time and is given WORKGROUP_SIZE / subgroup size rows per group, for matrices of at least
-// kMatvecTallRows rows; shorter ones (and the portable variant) get a work group per row, so that enough
-// invocations load weights at once.
+// kMatvecTallRows rows (of any size on a CPU device); shorter ones (and the portable variant) get a work
+// group per row, so that enough invocations load weights at once.
 constexpr int64_t kMatvecGroup = 128;
 constexpr int64_t kMatvecTallRows = 4096;
 // matmul.comp computes tiles of this many tokens x weight rows (TILE).
@@ -37,6 +37,8 @@ struct MatmulPush {
     uint32_t rows_per_group;  // matvec's subgroup variant only
     uint32_t bias_offset;     // floats, at bias[row 0]
     uint32_t has_bias;        // 0: the bias binding is a placeholder
+    uint32_t up_offset;       // floats, at up[0, 0]
+    uint32_t gated;           // matvec only: the input is silu(x) * up; 0: the up binding is a placeholder
 };
 
 // stream_read.comp (the bandwidth probe) runs this many work groups of this many invocations.

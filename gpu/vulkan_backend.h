@@ -40,6 +40,9 @@ struct VulkanOptions {
     // When non-zero, bind at most this many bytes of a buffer per descriptor, below the device's own limit
     // (maxStorageBufferRange), to exercise the splitting of large tensors with small ones.
     uint64_t max_binding_bytes = 0;
+    // On a CPU device, lay kernels out for it (matvec: a subgroup per row, no barriers); false runs the
+    // layouts a GPU gets, so that tests cover them on lavapipe.
+    bool cpu_device_layouts = true;
 };
 
 struct VulkanDeviceInfo {

@@ -16,6 +16,7 @@ std::vector<GpuUnderTest> gpu_configurations(uint64_t small_binding_bytes) {
     configurations.push_back({"shared-memory reductions, float angles", make_vulkan_backend(portable)});
     VulkanOptions small;
     small.max_binding_bytes = small_binding_bytes;
+    small.cpu_device_layouts = false;  // the kernel layouts a GPU gets
     configurations.push_back({"small bindings", make_vulkan_backend(small)});
     return configurations;
 }

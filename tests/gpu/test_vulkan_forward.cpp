@@ -105,6 +105,7 @@ class TestVulkanForward : public QObject {
 
     CpuBackend cpu_{2};
     std::unique_ptr<Backend> gpu_;
+    std::unique_ptr<Backend> gpu_layouts_;  // cpu_device_layouts off
 
     void compare(const std::vector<float>& got, const std::vector<float>& want, const QString& what) {
         double error = relative_error(got, want);
@@ -113,21 +114,31 @@ class TestVulkanForward : public QObject {
     }
 
   private slots:
-    void initTestCase() { gpu_ = make_vulkan_backend({}); }
+    void initTestCase() {
+        gpu_ = make_vulkan_backend({});
+        VulkanOptions gpu_layouts;
+        gpu_layouts.cpu_device_layouts = false;  // on lavapipe too, the kernel layouts a GPU gets
+        gpu_layouts_ = make_vulkan_backend(gpu_layouts);
+    }
 
     void referenceModels_data() {
         QTest::addColumn<QString>("model");
         QTest::addColumn<int>("max_tokens");
+        QTest::addColumn<bool>("gpu_layouts");
         for (const char* model : {"llama-gqa-f32", "llama-gqa-bf16", "llama3-rope-scaling-f32",
                                   "qwen2-bias-f32", "qwen2-bias-bf16"}) {
-            QTest::addRow("%s whole prompt", model) << QString(model) << 64;
-            QTest::addRow("%s chunks of 16", model) << QString(model) << 16;  // prefill at pos0 > 0
+            QTest::addRow("%s whole prompt", model) << QString(model) << 64 << false;
+            QTest::addRow("%s chunks of 16", model) << QString(model) << 16 << false;  // prefill at pos0 > 0
         }
+        // (Slow on lavapipe: two models are enough to cover them.)
+        for (const char* model : {"llama-gqa-f32", "qwen2-bias-bf16"})
+            QTest::addRow("%s GPU kernel layouts", model) << QString(model) << 64 << true;
     }
 
     void referenceModels() {
         QFETCH(QString, model);
         QFETCH(int, max_tokens);
+        QFETCH(bool, gpu_layouts);
         fs::path folder = fs::path(LOOM_TEST_DATA_DIR) / "reference" / model.toStdString();
         ModelFiles files = read_model(folder);
         nlohmann::json golden = read_json_file(folder / "golden.json");
@@ -136,7 +147,8 @@ class TestVulkanForward : public QObject {
             std::vector<int32_t> ids = prompt["input_ids"].get<std::vector<int32_t>>();
             std::vector<int32_t> golden_next = prompt["greedy_next_ids"].get<std::vector<int32_t>>();
             QString name = QString::fromStdString(prompt["name"].get<std::string>());
-            Runner on_cpu(cpu_, files, max_tokens), on_gpu(*gpu_, files, max_tokens);
+            Runner on_cpu(cpu_, files, max_tokens),
+                on_gpu(gpu_layouts ? *gpu_layouts_ : *gpu_, files, max_tokens);
 
             Captures cpu_captures, gpu_captures;
             std::vector<float> cpu_logits = on_cpu.run(ids, 0, &cpu_captures);
