@@ -37,8 +37,6 @@ struct MatmulPush {
     uint32_t rows_per_group;  // matvec's subgroup variant only
     uint32_t bias_offset;     // floats, at bias[row 0]
     uint32_t has_bias;        // 0: the bias binding is a placeholder
-    uint32_t up_offset;       // floats, at up[0, 0]
-    uint32_t gated;           // matvec only: the input is silu(x) * up; 0: the up binding is a placeholder
 };
 
 // stream_read.comp (the bandwidth probe) runs this many work groups of this many invocations.

@@ -36,8 +36,6 @@ class VulkanBackend final : public Backend {
     void embed(const Tensor& table, std::span<const int32_t> tokens, const Tensor& out) override;
     void matmul(const Tensor& x, const Tensor& w, const Tensor& y) override;
     void matmul_bias(const Tensor& x, const Tensor& w, const Tensor& bias, const Tensor& y) override;
-    void swiglu_matmul(const Tensor& gate, const Tensor& up, const Tensor& act, const Tensor& w,
-                       const Tensor& y) override;
     void add_bias(const Tensor& y, const Tensor& bias) override;
     void add(const Tensor& y, const Tensor& x) override;
     void rms_norm(const Tensor& x, const Tensor& weight, float eps, const Tensor& y) override;
@@ -78,10 +76,6 @@ class VulkanBackend final : public Backend {
             fn(first, std::min(chunk, rows - first));
     }
 
-    // y = x . w^T (+ bias when not empty), or with `up` not empty (a few tokens only) (silu(x) * up) . w^T:
-    // matvec.comp or matmul.comp, bound a piece at a time where the tensors exceed a binding.
-    void record_matmul(const Tensor& x, const Tensor& up, const Tensor& w, const Tensor& bias,
-                       const Tensor& y);
     // The pipeline of `kernel`, in its subgroup variant ("<kernel>_sg") when the device has subgroups.
     const Pipeline& reducing_pipeline(std::string_view kernel);
     // The variant of `kernel` for weights of `type` ("matvec_q8_0"); throws Error if there is none.

@@ -215,29 +215,11 @@ void VulkanBackend::embed(const Tensor& table, std::span<const int32_t> tokens, 
 }
 
 void VulkanBackend::matmul(const Tensor& x, const Tensor& w, const Tensor& y) {
-    record_matmul(x, Tensor{}, w, Tensor{}, y);
+    matmul_bias(x, w, Tensor{}, y);
 }
 
-// The bias is added as each output is written.
+// The bias (when not empty) is added as each output is written.
 void VulkanBackend::matmul_bias(const Tensor& x, const Tensor& w, const Tensor& bias, const Tensor& y) {
-    record_matmul(x, Tensor{}, w, bias, y);
-}
-
-// A few tokens (decode): the product reads silu(gate) * up as its input. More: swiglu, then matmul.
-void VulkanBackend::swiglu_matmul(const Tensor& gate, const Tensor& up, const Tensor& act, const Tensor& w,
-                                  const Tensor& y) {
-    if (gate.rows > kMatvecMaxTokens) {
-        swiglu(gate, up, act);
-        record_matmul(act, Tensor{}, w, Tensor{}, y);
-        return;
-    }
-    require(up.rows == gate.rows && up.cols == gate.cols, "swiglu_matmul: gate and up shapes differ");
-    require_f32({&up}, "swiglu_matmul");
-    record_matmul(gate, up, w, Tensor{}, y);
-}
-
-void VulkanBackend::record_matmul(const Tensor& x, const Tensor& up, const Tensor& w, const Tensor& bias,
-                                  const Tensor& y) {
     stream_->submit_if_due();
     require(x.cols == w.cols && y.rows == x.rows && y.cols == w.rows, "matmul: shapes differ");
     require_f32({&x, &y}, "matmul");
@@ -246,13 +228,11 @@ void VulkanBackend::record_matmul(const Tensor& x, const Tensor& up, const Tenso
         require(bias.rows == 1 && bias.cols == w.rows, "matmul_bias: the bias is not one row of the output");
         require_f32({&bias}, "matmul_bias");
     }
-    const bool gated = !up.empty();
     const int64_t n = x.rows, m = w.rows;
     if (n == 0 || m == 0) return;
     // A few tokens (decode): rows computed by subgroups or work groups, token after token (matvec). More
     // (prefill): tiles that use each weight for many tokens (matmul).
     const bool few_tokens = n <= kMatvecMaxTokens;
-    if (gated && !few_tokens) fail("matmul: a gated input is for a few tokens only");
     const Pipeline& pipeline = few_tokens ? reducing_pipeline(weight_kernel("matvec", w.dtype))
                                           : pipelines_->get(weight_kernel("matmul", w.dtype));
     const DeviceCapabilities& caps = device_->capabilities();
@@ -273,8 +253,7 @@ void VulkanBackend::record_matmul(const Tensor& x, const Tensor& up, const Tenso
     for (int64_t t0 = 0; t0 < n; t0 += token_piece) {
         int64_t tokens = std::min(token_piece, n - t0);
         Bound xb = bind_rows(x, t0, tokens), yb = bind_rows(y, t0, tokens);
-        // Without a bias or gating, any buffer fills their bindings.
-        Bound bb = has_bias ? bind(bias) : xb, ub = gated ? bind_rows(up, t0, tokens) : xb;
+        Bound bb = has_bias ? bind(bias) : xb;  // without a bias, any buffer fills the binding
         for (int64_t r0 = 0; r0 < m; r0 += weight_piece) {
             int64_t rows = std::min(weight_piece, m - r0);
             Bound wb = bind_rows(w, r0, rows);
@@ -289,16 +268,12 @@ void VulkanBackend::record_matmul(const Tensor& x, const Tensor& up, const Tenso
                             .tokens = u32(tokens),
                             .rows_per_group = u32(matvec_rows_per_group),
                             .bias_offset = bb.floats() + u32(r0),  // this piece's rows of the bias
-                            .has_bias = has_bias ? 1u : 0u,
-                            .up_offset = ub.floats(),
-                            .gated = gated ? 1u : 0u};
+                            .has_bias = has_bias ? 1u : 0u};
             WorkGroups groups = few_tokens ? flat_grid(ceil_div(rows, matvec_rows_per_group), caps)
                                            : WorkGroups{u32(ceil_div(rows, kMatmulTile)),
                                                         u32(ceil_div(tokens, kMatmulTile)), 1};
-            stream_->dispatch(
-                pipeline,
-                {reads(wb.range), reads(xb.range), writes(yb.range), reads(bb.range), reads(ub.range)}, push,
-                groups);
+            stream_->dispatch(pipeline, {reads(wb.range), reads(xb.range), writes(yb.range), reads(bb.range)},
+                              push, groups);
         }
     }
 }

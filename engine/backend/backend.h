@@ -110,13 +110,6 @@ class Backend {
     virtual void rope(const Tensor& x, const RopeOptions& options) = 0;
     // out = silu(gate) * up, element-wise.
     virtual void swiglu(const Tensor& gate, const Tensor& up, const Tensor& out) = 0;
-    // y = (silu(gate) * up) . w^T: swiglu into `act` (gate's shape), then matmul. A GPU backend reads gate
-    // and up inside the matrix product where it can (one dependent kernel less), leaving `act` unwritten.
-    virtual void swiglu_matmul(const Tensor& gate, const Tensor& up, const Tensor& act, const Tensor& w,
-                               const Tensor& y) {
-        swiglu(gate, up, act);
-        matmul(act, w, y);
-    }
     virtual void attention(const AttentionOptions& options) = 0;
 };
 

@@ -156,14 +156,10 @@ Tensor ForwardPass::gated_ffn(const Tensor& normed, const LayerWeights& w, int l
     backend_.matmul(normed, w.w_up, up);
     tap(Tap::FfnGate, layer, gate);
     tap(Tap::FfnUp, layer, up);
+    backend_.swiglu(gate, up, act);
+    tap(Tap::FfnAct, layer, act);
     Tensor out = act_.ffn_out.rows_slice(0, n_);
-    if (capture_ && capture_->wants(Tap::FfnAct, layer)) {
-        backend_.swiglu(gate, up, act);
-        tap(Tap::FfnAct, layer, act);
-        backend_.matmul(act, w.w_down, out);
-    } else {
-        backend_.swiglu_matmul(gate, up, act, w.w_down, out);  // act need not be written
-    }
+    backend_.matmul(act, w.w_down, out);
     tap(Tap::FfnOut, layer, out);
     return out;
 }

@@ -13,6 +13,3 @@
 // Dispatches of more work groups than a dimension allows (65535 at least) are laid out in two dimensions;
 // this is the work group's index in the flat order. Groups past the end of the work return early.
 uint flat_workgroup() { return gl_WorkGroupID.y * gl_NumWorkGroups.x + gl_WorkGroupID.x; }
-
-// The SiLU of SwiGLU, as the CPU computes it: g / (1 + exp(-g)).
-float silu(float g) { return g / (1.0 + exp(-g)); }

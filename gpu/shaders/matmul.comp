@@ -5,8 +5,7 @@
 // a 4 x 4 block of outputs from it, so each weight value read from memory serves up to TILE tokens.
 //
 // Bindings: 0 weights (any stored type, see weights.glsl), 1 x [tokens, k] F32, 2 y [tokens, .] F32,
-// 3 bias [rows] F32 (added when has_bias is 1), 4 up [tokens, k] F32 (matvec, when gated is 1: the input is
-// then silu(x) * up, SwiGLU done as the down projection reads it).
+// 3 bias [rows] F32 (added when has_bias is 1).
 #extension GL_GOOGLE_include_directive : require
 #include "common.glsl"
 
@@ -19,7 +18,6 @@ layout(std430, binding = 0) readonly buffer Weights { uint W[]; };
 layout(std430, binding = 1) readonly buffer Inputs { float X[]; };
 layout(std430, binding = 2) writeonly buffer Outputs { float Y[]; };
 layout(std430, binding = 3) readonly buffer Biases { float B[]; };
-layout(std430, binding = 4) readonly buffer Ups { float U[]; };
 
 layout(push_constant) uniform Push {
     uint w_offset;
@@ -34,8 +32,6 @@ layout(push_constant) uniform Push {
     uint rows_per_group;  // matvec's only
     uint bias_offset;     // floats, at bias[row 0]
     uint has_bias;        // 0: binding 3 is a placeholder
-    uint up_offset;       // floats, at up[0, 0]
-    uint gated;           // matvec only; 0: binding 4 is a placeholder
 } p;
 
 #include "weights.glsl"

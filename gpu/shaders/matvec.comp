@@ -11,8 +11,7 @@
 // a work group computes one row and reduces through shared memory.
 //
 // Bindings: 0 weights (any stored type, see weights.glsl), 1 x [tokens, k] F32, 2 y [tokens, .] F32,
-// 3 bias [rows] F32 (added when has_bias is 1), 4 up [tokens, k] F32 (matvec, when gated is 1: the input is
-// then silu(x) * up, SwiGLU done as the down projection reads it).
+// 3 bias [rows] F32 (added when has_bias is 1).
 #extension GL_GOOGLE_include_directive : require
 #include "common.glsl"
 
@@ -24,7 +23,6 @@ layout(std430, binding = 0) readonly buffer Weights { uint W[]; };
 layout(std430, binding = 1) readonly buffer Inputs { float X[]; };
 layout(std430, binding = 2) writeonly buffer Outputs { float Y[]; };
 layout(std430, binding = 3) readonly buffer Biases { float B[]; };
-layout(std430, binding = 4) readonly buffer Ups { float U[]; };
 
 layout(push_constant) uniform Push {
     uint w_offset;     // bytes from the binding's start to row 0
@@ -39,8 +37,6 @@ layout(push_constant) uniform Push {
     uint rows_per_group;
     uint bias_offset;     // floats, at bias[row 0]
     uint has_bias;        // 0: binding 3 is a placeholder
-    uint up_offset;       // floats, at up[0, 0]
-    uint gated;           // matvec only; 0: binding 4 is a placeholder
 } p;
 
 #include "weights.glsl"
@@ -49,15 +45,12 @@ float bias_of(uint row) { return p.has_bias != 0u ? B[p.bias_offset + row] : 0.0
 
 float partial[MAX_TOKENS];  // this invocation's share of each token's dot product
 
-// Input value `i` (an index into X): x itself, or silu(x) * up when gated (x is then SwiGLU's gate).
-float input_at(uint i) { return p.gated == 0u ? X[i] : silu(X[i]) * U[i - p.x_offset + p.up_offset]; }
-
 void add_chunk(uint col, vec4 lo, vec4 hi) {
     [[unroll]] for (uint t = 0; t < MAX_TOKENS; ++t) {
         if (t >= p.tokens) break;
         uint x = p.x_offset + t * p.x_stride + col;
-        partial[t] += dot(lo, vec4(input_at(x), input_at(x + 1u), input_at(x + 2u), input_at(x + 3u))) +
-                      dot(hi, vec4(input_at(x + 4u), input_at(x + 5u), input_at(x + 6u), input_at(x + 7u)));
+        partial[t] += dot(lo, vec4(X[x], X[x + 1u], X[x + 2u], X[x + 3u])) +
+                      dot(hi, vec4(X[x + 4u], X[x + 5u], X[x + 6u], X[x + 7u]));
     }
 }
 
@@ -84,7 +77,7 @@ void accumulate(uint row_byte, uint first, uint stride) {
         float w = weight_at(row_byte, col);
         [[unroll]] for (uint t = 0; t < MAX_TOKENS; ++t) {
             if (t >= p.tokens) break;
-            partial[t] += w * input_at(p.x_offset + t * p.x_stride + col);
+            partial[t] += w * X[p.x_offset + t * p.x_stride + col];
         }
     }
 }

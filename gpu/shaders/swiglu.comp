@@ -21,5 +21,5 @@ void main() {
     uint i = flat_workgroup() * 256 + gl_LocalInvocationID.x;
     if (i >= p.count) return;
     float g = G[p.gate_offset + i];
-    O[p.out_offset + i] = silu(g) * U[p.up_offset + i];
+    O[p.out_offset + i] = g / (1.0 + exp(-g)) * U[p.up_offset + i];
 }

@@ -186,13 +186,13 @@ class TestVulkanDevice : public QObject {
             size_t push_bytes;
         };
         const Expected expected[] = {
-            {"matvec_f32", 5, sizeof(MatmulPush)},
-            {"matvec_q4_0_sg", 5, sizeof(MatmulPush)},
-            {"matmul_bf16", 5, sizeof(MatmulPush)},
+            {"matvec_f32", 4, sizeof(MatmulPush)},
+            {"matvec_q4_0_sg", 4, sizeof(MatmulPush)},
+            {"matmul_bf16", 4, sizeof(MatmulPush)},
             {"embed_q8_0", 3, sizeof(EmbedPush)},
             {"embed_q5_0", 3, sizeof(EmbedPush)},  // 22-byte blocks
-            {"matvec_q6_k_sg", 5, sizeof(MatmulPush)},
-            {"matmul_q3_k", 5, sizeof(MatmulPush)},
+            {"matvec_q6_k_sg", 4, sizeof(MatmulPush)},
+            {"matmul_q3_k", 4, sizeof(MatmulPush)},
             {"add", 2, sizeof(AddPush)},
             {"add_bias", 2, sizeof(AddBiasPush)},
             {"add_rms_norm_sg", 4, sizeof(AddRmsNormPush)},
