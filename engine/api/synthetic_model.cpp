@@ -99,6 +99,21 @@ SyntheticModelSpec SyntheticModelSpec::qwen2_5_0_5b(DType dtype) {
     return spec;
 }
 
+SyntheticModelSpec SyntheticModelSpec::small_for_every_type(const std::string& architecture) {
+    SyntheticModelSpec spec;
+    spec.architecture = architecture;
+    spec.hidden = 256;
+    spec.layers = 2;
+    spec.heads = 4;
+    spec.kv_heads = 2;
+    spec.ffn = 512;
+    spec.vocab = 512;
+    spec.context = 256;
+    spec.tied_embeddings = architecture == "qwen2";
+    spec.dtype = DType::F32;
+    return spec;
+}
+
 void write_synthetic_model(const SyntheticModelSpec& spec, const fs::path& folder) {
     if (spec.architecture != "llama" && spec.architecture != "qwen2")
         fail("synthetic models can be llama or qwen2, not ", spec.architecture);

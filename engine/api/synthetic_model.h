@@ -25,6 +25,9 @@ struct SyntheticModelSpec {
 
     // The shape of Qwen2.5-0.5B (494M parameters).
     static SyntheticModelSpec qwen2_5_0_5b(DType dtype);
+    // A small F32 model (2 layers, GQA, qwen2 with tied embeddings) whose rows are 256 values long, so that
+    // converting it to any GGUF type (K-quants need 256) keeps every matrix in that type: for tests.
+    static SyntheticModelSpec small_for_every_type(const std::string& architecture);
 };
 
 // Writes config.json, model.safetensors, and a byte-level tokenizer (tokenizer.json, tokenizer_config.json)

@@ -60,18 +60,7 @@ class TestVulkanQuantizedModels : public QObject {
     fs::path model_folder(const std::string& architecture) {
         fs::path folder = fs::path(dir_.path().toStdString()) / architecture;
         if (fs::exists(folder)) return folder;
-        SyntheticModelSpec spec;
-        spec.architecture = architecture;
-        spec.hidden = 256;  // rows of 256 values: every type is used as itself, with no fallback
-        spec.layers = 2;
-        spec.heads = 4;
-        spec.kv_heads = 2;
-        spec.ffn = 512;
-        spec.vocab = 512;
-        spec.context = 256;
-        spec.tied_embeddings = architecture == "qwen2";
-        spec.dtype = DType::F32;
-        write_synthetic_model(spec, folder);
+        write_synthetic_model(SyntheticModelSpec::small_for_every_type(architecture), folder);
         return folder;
     }
 

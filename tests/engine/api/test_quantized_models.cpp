@@ -66,20 +66,9 @@ class TestQuantizedModels : public QObject {
         QFETCH(QString, type);
         QFETCH(double, tolerance);
         fs::path folder = fs::path(dir_.path().toStdString()) / architecture.toStdString();
-        if (!fs::exists(folder)) {
-            SyntheticModelSpec spec;
-            spec.architecture = architecture.toStdString();
-            spec.hidden = 256;
-            spec.layers = 2;
-            spec.heads = 4;
-            spec.kv_heads = 2;
-            spec.ffn = 512;
-            spec.vocab = 512;
-            spec.context = 256;
-            spec.tied_embeddings = architecture == "qwen2";
-            spec.dtype = DType::F32;
-            write_synthetic_model(spec, folder);
-        }
+        if (!fs::exists(folder))
+            write_synthetic_model(SyntheticModelSpec::small_for_every_type(architecture.toStdString()),
+                                  folder);
         const std::vector<int32_t> prompt = {72, 101, 108, 108, 111, 32, 116, 104, 101, 114, 101};
         std::vector<float> reference = logits_of(folder.string(), prompt);
 
