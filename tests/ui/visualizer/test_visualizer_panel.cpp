@@ -104,9 +104,11 @@ class TestVisualizerPanel : public QObject {
         QVERIFY(wait_for_state(panel, "selected", 4));
         QCOMPARE(panel.selectedPosition(), 4);
         QCOMPARE(panel.followsLatest(), false);
-        QCOMPARE(run_js(panel, "document.querySelector('#token-strip .token.selected').dataset.position")
-                     .toString(),
-                 QString("4"));
+        // The page draws on its next animation frame, after its state changed.
+        QTRY_COMPARE_WITH_TIMEOUT(
+            run_js(panel, "document.querySelector('#token-strip .token.selected').dataset.position")
+                .toString(),
+            QString("4"), 5000);
 
         // New tokens do not move a selection the user made.
         panel.appendPositions(test::synthetic_positions(model_, 12, 3));
@@ -286,8 +288,8 @@ class TestVisualizerPanel : public QObject {
         dark.setColor(QPalette::Text, QColor("#e8eaed"));
         panel.setPalette(dark);
         QVERIFY(wait_for_state(panel, "dark", true));
-        QCOMPARE(run_js(panel, "getComputedStyle(document.body).backgroundColor").toString(),
-                 QString("rgb(32, 33, 36)"));
+        QTRY_COMPARE_WITH_TIMEOUT(run_js(panel, "getComputedStyle(document.body).backgroundColor").toString(),
+                                  QString("rgb(32, 33, 36)"), 5000);
         panel.setPalette(QPalette(QColor("#f0f0f0")));
         QVERIFY(wait_for_state(panel, "dark", false));
     }
