@@ -92,11 +92,15 @@ int bench_command(Args args) {
         warm_up.evaluate(std::span<const int32_t>(&next, 1));
     }
     // How fast the memory the weights are in can be read: the CPU's (on the backend's threads) or the GPU's.
-    // Measured before and after the timed runs, the larger kept: on a shared machine a neighbour's burst
-    // can halve one measurement. The probe needs memory of its own (up to 1 GiB beside the model): where
-    // there is none, the speeds are still printed, without the bound.
+    // Measured just before each decode run, and each run is set against its own measurement: on a shared
+    // machine a neighbour's traffic moves the bandwidth by half from one minute to the next, and a bound
+    // taken at another moment than the run would say more about the neighbour than about the engine. The
+    // probe needs memory of its own (up to 1 GiB beside the model): where there is none, the speeds are
+    // still printed, without the bound.
+    const double bytes_per_token = static_cast<double>(model->weight_bytes());
     std::string bandwidth_failure;
     auto measure_bandwidth = [&]() -> double {
+        if (!bandwidth_failure.empty()) return 0;
         try {
             return model->backend().measure_memory_bandwidth();
         } catch (const std::exception& e) {  // Error, or bad_alloc for the CPU's buffer
@@ -104,19 +108,23 @@ int bench_command(Args args) {
             return 0;
         }
     };
-    double bandwidth = measure_bandwidth();
-    std::vector<double> prefill_rates, decode_rates;
+    std::vector<double> prefill_rates, decode_rates, bandwidths, fractions;
     for (int64_t rep = 0; rep < repetitions; ++rep) {
         Session session(model, session_options);
         auto start = Clock::now();
         std::span<const float> logits = session.evaluate(prompt);
         prefill_rates.push_back(prompt_tokens / std::chrono::duration<double>(Clock::now() - start).count());
+        const double bandwidth = measure_bandwidth();
         start = Clock::now();
         for (int64_t i = 0; i < generate_tokens; ++i) {
             int32_t next = argmax(logits);
             logits = session.evaluate(std::span<const int32_t>(&next, 1));
         }
         decode_rates.push_back(generate_tokens / std::chrono::duration<double>(Clock::now() - start).count());
+        if (bandwidth > 0) {
+            bandwidths.push_back(bandwidth);
+            fractions.push_back(decode_rates.back() * bytes_per_token / bandwidth);
+        }
     }
 
     Spread prefill = spread_of(prefill_rates), decode = spread_of(decode_rates);
@@ -127,16 +135,19 @@ int bench_command(Args args) {
                 static_cast<long long>(generate_tokens), decode.median, static_cast<long long>(repetitions),
                 decode.low, decode.high);
 
-    double bytes_per_token = static_cast<double>(model->weight_bytes());
     std::printf("weights:   %.1f MB read per decoded token\n", bytes_per_token / 1e6);
-    bandwidth = std::max(bandwidth, measure_bandwidth());
-    if (bandwidth <= 0) {
+    if (bandwidths.size() != decode_rates.size()) {
         std::printf("memory:    bandwidth not measured (%s)\n", bandwidth_failure.c_str());
         return 0;
     }
-    double bound = bandwidth / bytes_per_token;
-    std::printf("memory:    %.1f GB/s read: decode bound %.1f tok/s; decode reaches %.0f%%\n",
-                bandwidth / 1e9, bound, 100.0 * decode.median / bound);
+    Spread bandwidth = spread_of(bandwidths), fraction = spread_of(fractions);
+    std::printf("memory:    %.1f GB/s read (median, %.1f..%.1f): decode bound %.1f tok/s\n",
+                bandwidth.median / 1e9, bandwidth.low / 1e9, bandwidth.high / 1e9,
+                bandwidth.median / bytes_per_token);
+    std::printf(
+        "           decode reaches %.0f%% of the bound (median of the runs, each against the bandwidth "
+        "measured just before it; %.0f..%.0f%%)\n",
+        100.0 * fraction.median, 100.0 * fraction.low, 100.0 * fraction.high);
     return 0;
 }
 

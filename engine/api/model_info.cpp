@@ -15,6 +15,7 @@
 #include "tokenizer/gguf_tokenizer.h"
 #include "tokenizer/tokenizer.h"
 #include "util/error.h"
+#include "util/system_memory.h"
 
 namespace loom {
 
@@ -143,16 +144,6 @@ void describe_gguf_file(const fs::path& file, const DescribeOptions& options, Mo
 }
 
 }  // namespace
-
-uint64_t available_memory_bytes() {
-    std::ifstream meminfo("/proc/meminfo");
-    std::string key;
-    uint64_t value;
-    std::string unit;
-    while (meminfo >> key >> value >> unit)
-        if (key == "MemAvailable:") return value * 1024;
-    return 0;
-}
 
 ModelDescription describe_model(const fs::path& path, const DescribeOptions& options) {
     if (!fs::exists(path)) fail("no model at ", path.string());

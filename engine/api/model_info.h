@@ -44,7 +44,4 @@ struct DescribeOptions {
 // Never throws for a bad model: problems end up in `problem`. Throws Error only if `path` does not exist.
 ModelDescription describe_model(const std::filesystem::path& path, const DescribeOptions& options = {});
 
-// Memory the system could give us now (MemAvailable), in bytes; 0 if unknown.
-uint64_t available_memory_bytes();
-
 }  // namespace loom

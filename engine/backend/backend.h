@@ -44,13 +44,19 @@ struct AttentionOptions {
     Tensor probs;
 };
 
+// One product of a shared input (Backend::project): out = x . weight^T, plus bias on every row when the
+// bias is not empty.
+struct Projection {
+    Tensor weight;
+    Tensor bias;
+    Tensor out;
+};
+
 struct HostTensor {
     DType dtype = DType::F32;
     int64_t rows = 0;
     int64_t cols = 0;
-    std::span<const std::byte> bytes;  // rows * row_bytes(dtype, cols) bytes
-    // Keeps `bytes` alive (e.g. the memory-mapped file) for backends that use them in place.
-    std::shared_ptr<const void> owner;
+    std::span<const std::byte> bytes;  // rows * row_bytes(dtype, cols) bytes, needed only during upload()
 };
 
 class Backend {
@@ -70,7 +76,7 @@ class Backend {
     // backend. Throws Error, naming both sizes, when they cannot fit, so that a model too large is refused
     // before anything is copied. (Activations and the KV cache come on top and are checked as allocated.)
     virtual void check_weights_fit(uint64_t bytes) = 0;
-    // A tensor holding `host`'s data. The CPU backend uses the bytes in place; a GPU backend copies them.
+    // A tensor holding a copy of `host`'s data, in the layout this backend's kernels want.
     virtual Tensor upload(const HostTensor& host) = 0;
     // A zero-filled tensor for activations or caches.
     virtual Tensor allocate(DType dtype, int64_t rows, int64_t cols) = 0;
@@ -92,6 +98,17 @@ class Backend {
     virtual void matmul_bias(const Tensor& x, const Tensor& w, const Tensor& bias, const Tensor& y) {
         matmul(x, w, y);
         add_bias(y, bias);
+    }
+    // Several products of the same input, such as a layer's q, k and v projections. The CPU backend converts
+    // x once and hands the rows of all the matrices to its threads as one job: one token's k and v
+    // projections alone are too small to share between cores.
+    virtual void project(const Tensor& x, std::span<const Projection> products) {
+        for (const Projection& p : products) {
+            if (p.bias.empty())
+                matmul(x, p.weight, p.out);
+            else
+                matmul_bias(x, p.weight, p.bias, p.out);
+        }
     }
     // y += x, same shapes.
     virtual void add(const Tensor& y, const Tensor& x) = 0;

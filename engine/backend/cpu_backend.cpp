@@ -7,35 +7,31 @@
 #include "kernels/convert.h"
 #include "kernels/matmul.h"
 #include "kernels/ops.h"
+#include "kernels/quant/interleaved.h"
 #include "kernels/vector.h"
 #include "util/bandwidth.h"
 #include "util/error.h"
+#include "util/system_memory.h"
 
 namespace loom {
 
 namespace {
 
-// Memory of a CPU tensor: either owned (activations, caches, converted weights) or borrowed from a
-// host buffer such as a memory-mapped file, which `owner` keeps alive.
+// Memory of a CPU tensor (see StreamBuffer: weights and caches get 2 MiB pages where the system allows).
 class CpuStorage final : public TensorStorage {
   public:
-    CpuStorage(const void* backend, size_t bytes) : TensorStorage(backend) {
-        size_t rounded = (bytes + 63) / 64 * 64;
-        owned_ = static_cast<std::byte*>(std::aligned_alloc(64, rounded ? rounded : 64));
-        if (!owned_) fail("out of memory allocating ", bytes, " bytes");
-        std::memset(owned_, 0, rounded);
-        data_ = owned_;
-    }
-    CpuStorage(const void* backend, const std::byte* borrowed, std::shared_ptr<const void> owner)
-        : TensorStorage(backend), data_(const_cast<std::byte*>(borrowed)), owner_(std::move(owner)) {}
-    ~CpuStorage() override { std::free(owned_); }
+    enum class Layout { Stored, InterleavedRows };  // weights: see kernels/quant/interleaved.h
 
-    std::byte* data() const { return data_; }
+    // Zero-filled unless the caller writes all of it at once (`zero` false).
+    CpuStorage(const void* backend, size_t bytes, bool zero = true) : TensorStorage(backend), memory_(bytes) {
+        if (zero) std::memset(memory_.data(), 0, memory_.size());
+    }
+
+    std::byte* data() const { return memory_.data(); }
+    Layout layout = Layout::Stored;
 
   private:
-    std::byte* owned_ = nullptr;
-    std::byte* data_ = nullptr;
-    std::shared_ptr<const void> owner_;
+    StreamBuffer memory_;
 };
 
 // Below this many multiply-adds an operation runs on the calling thread alone.
@@ -78,6 +74,27 @@ void CpuBackend::for_rows(int64_t rows, int64_t cost_per_row, Fn&& fn) {
     pool_.parallel_for(rows, pool_.grain_for(rows, 2), fn);
 }
 
+void CpuBackend::check_weights_fit(uint64_t bytes) {
+    const uint64_t available = available_memory_bytes();
+    if (available == 0 || bytes <= available) return;
+    fail("the model's weights take ", (bytes + (1 << 20) - 1) >> 20, " MiB but only ", available >> 20,
+         " MiB of memory is available: close other programs, or choose a smaller or more quantized model");
+}
+
+bool CpuBackend::interleaved(const Tensor& tensor) const {
+    data(tensor);  // checks that the tensor is ours
+    return static_cast<const CpuStorage*>(tensor.storage.get())->layout ==
+           CpuStorage::Layout::InterleavedRows;
+}
+
+const std::byte* CpuBackend::stored_row(const Tensor& tensor, int64_t row,
+                                        std::vector<std::byte>& scratch) const {
+    if (!interleaved(tensor)) return data(tensor) + row * tensor.row_bytes();
+    scratch.resize(tensor.row_bytes());
+    deinterleave_row(tensor.dtype, data(tensor), tensor.cols, row, scratch.data());
+    return scratch.data();
+}
+
 Tensor CpuBackend::upload(const HostTensor& host) {
     require(host.bytes.size() == static_cast<size_t>(host.rows) * row_bytes(host.dtype, host.cols),
             "host tensor size does not match its shape");
@@ -85,7 +102,25 @@ Tensor CpuBackend::upload(const HostTensor& host) {
     t.dtype = host.dtype;
     t.rows = host.rows;
     t.cols = host.cols;
-    t.storage = std::make_shared<CpuStorage>(this, host.bytes.data(), host.owner);
+    // Weights are copied into this backend's memory (huge pages, see CpuStorage) rather than used from the
+    // memory-mapped file, and into interleaved rows where their matrix kernel wants those.
+    const bool interleave = interleaved_format(host.dtype) && matmul_kernel(host.dtype).interleaved_rows;
+    const size_t bytes = interleave ? interleaved_bytes(host.dtype, host.rows, host.cols) : host.bytes.size();
+    auto storage = std::make_shared<CpuStorage>(this, bytes, /*zero=*/false);
+    if (interleave) {
+        storage->layout = CpuStorage::Layout::InterleavedRows;
+        const int64_t groups = (host.rows + kInterleavedRows - 1) / kInterleavedRows;
+        pool_.parallel_for(groups, pool_.grain_for(groups), [&](int64_t begin, int64_t end) {
+            interleave_rows(host.dtype, host.bytes.data(), host.rows, host.cols, begin, end, storage->data());
+        });
+    } else {
+        const size_t row = host.rows > 0 ? host.bytes.size() / static_cast<size_t>(host.rows) : 0;
+        for_rows(host.rows, static_cast<int64_t>(row), [&](int64_t begin, int64_t end) {
+            std::memcpy(storage->data() + begin * row, host.bytes.data() + begin * row,
+                        static_cast<size_t>(end - begin) * row);
+        });
+    }
+    t.storage = std::move(storage);
     return t;
 }
 
@@ -100,13 +135,14 @@ Tensor CpuBackend::allocate(DType dtype, int64_t rows, int64_t cols) {
 
 void CpuBackend::read(const Tensor& tensor, std::span<float> out) {
     require(out.size() == static_cast<size_t>(tensor.elements()), "read: output size does not match");
-    const std::byte* src = data(tensor);
+    std::vector<std::byte> scratch;
     for (int64_t r = 0; r < tensor.rows; ++r)
-        row_to_float(tensor.dtype, src + r * tensor.row_bytes(), tensor.cols, out.data() + r * tensor.cols);
+        row_to_float(tensor.dtype, stored_row(tensor, r, scratch), tensor.cols, out.data() + r * tensor.cols);
 }
 
 void CpuBackend::write(const Tensor& tensor, std::span<const float> values) {
     require(values.size() == static_cast<size_t>(tensor.elements()), "write: input size does not match");
+    require(!interleaved(tensor), "write: cannot overwrite weights in a kernel's layout");
     std::byte* dst = data(tensor);
     for (int64_t r = 0; r < tensor.rows; ++r)
         row_from_float(tensor.dtype, values.data() + r * tensor.cols, tensor.cols,
@@ -116,6 +152,7 @@ void CpuBackend::write(const Tensor& tensor, std::span<const float> values) {
 void CpuBackend::copy_rows(const Tensor& src, const Tensor& dst, int64_t dst_row) {
     require(src.cols == dst.cols && dst_row >= 0 && dst_row + src.rows <= dst.rows,
             "copy_rows: shapes differ");
+    require(!interleaved(src) && !interleaved(dst), "copy_rows: cannot copy weights in a kernel's layout");
     if (src.dtype == dst.dtype) {
         std::memcpy(data(dst) + dst_row * dst.row_bytes(), data(src), src.bytes());
         return;
@@ -129,43 +166,127 @@ void CpuBackend::copy_rows(const Tensor& src, const Tensor& dst, int64_t dst_row
 void CpuBackend::embed(const Tensor& table, std::span<const int32_t> tokens, const Tensor& out) {
     require(out.rows == static_cast<int64_t>(tokens.size()) && out.cols == table.cols,
             "embed: shapes differ");
-    const std::byte* rows = data(table);
     float* dst = f32(out);
+    std::vector<std::byte> scratch;
     for (size_t i = 0; i < tokens.size(); ++i) {
         int32_t token = tokens[i];
         if (token < 0 || token >= table.rows)
             fail("token id ", token, " is outside the vocabulary (", table.rows, ")");
-        row_to_float(table.dtype, rows + token * table.row_bytes(), table.cols, dst + i * out.cols);
+        row_to_float(table.dtype, stored_row(table, token, scratch), table.cols, dst + i * out.cols);
     }
 }
 
 void CpuBackend::matmul(const Tensor& x, const Tensor& w, const Tensor& y) {
-    require(x.cols == w.cols && y.rows == x.rows && y.cols == w.rows, "matmul: shapes differ");
-    const MatmulKernel& kernel = matmul_kernel(w.dtype);
-    MatmulProblem problem;
-    problem.weights = data(w);
-    problem.weight_row_bytes = w.row_bytes();
-    problem.n = x.rows;
-    problem.k = x.cols;
-    problem.outputs = f32(y);
-    problem.output_stride = y.cols;
-    if (kernel.input_type == DType::F32) {
-        problem.inputs = data(x);
-        problem.input_row_bytes = x.row_bytes();
-    } else {
-        size_t row = loom::row_bytes(kernel.input_type, x.cols);
-        converted_inputs_.resize(row * static_cast<size_t>(x.rows));
-        const float* src = f32(x);
+    const Projection product{w, Tensor{}, y};
+    project(x, {&product, 1});
+}
+
+void CpuBackend::matmul_bias(const Tensor& x, const Tensor& w, const Tensor& bias, const Tensor& y) {
+    const Projection product{w, bias, y};
+    project(x, {&product, 1});
+}
+
+void CpuBackend::project(const Tensor& x, std::span<const Projection> products) {
+    // One matrix product per entry.
+    struct Product {
+        const MatmulKernel* kernel;
+        MatmulProblem problem;
+        const float* bias;
+        size_t converted_offset;  // where its converted activations start in converted_inputs_
+        int64_t rows, grain, first_chunk;
+    };
+    // The activations in each input type the kernels need (Q8_0S and Q8_K at most), converted once.
+    struct Converted {
+        const MatmulKernel* kernel;  // one kernel taking this input type: its convert_input
+        size_t offset;               // in converted_inputs_
+    };
+    Converted converted[2];
+    size_t converted_count = 0, converted_size = 0;
+    std::vector<Product> jobs;
+    jobs.reserve(products.size());
+    int64_t total_rows = 0;
+    for (const Projection& product : products) {
+        const Tensor& w = product.weight;
+        const Tensor& y = product.out;
+        require(x.cols == w.cols && y.rows == x.rows && y.cols == w.rows, "matmul: shapes differ");
+        if (!product.bias.empty())
+            require(product.bias.cols == y.cols && product.bias.rows == 1, "matmul: bias shape differs");
+        const MatmulKernel& kernel = matmul_kernel(w.dtype);
+        require(kernel.interleaved_rows == interleaved(w) && (!interleaved(w) || w.offset == 0),
+                "matmul: weights are not in the kernel's layout");
+        Product job{&kernel, {}, product.bias.empty() ? nullptr : f32(product.bias), 0, w.rows, 0, 0};
+        job.problem.weights = data(w);
+        job.problem.weight_row_bytes = w.row_bytes();
+        job.problem.n = x.rows;
+        job.problem.k = x.cols;
+        job.problem.outputs = f32(y);
+        job.problem.output_stride = y.cols;
+        job.problem.input_row_bytes = loom::row_bytes(kernel.input_type, x.cols);
+        if (kernel.input_type == DType::F32) {
+            job.problem.inputs = data(x);
+        } else {
+            size_t i = 0;
+            while (i < converted_count && converted[i].kernel->input_type != kernel.input_type)
+                ++i;
+            if (i == converted_count) {
+                require(converted_count < 2, "project: too many input types");
+                converted[converted_count++] = {&kernel, converted_size};
+                converted_size += job.problem.input_row_bytes * static_cast<size_t>(x.rows);
+            }
+            job.converted_offset = converted[i].offset;
+        }
+        total_rows += w.rows;
+        jobs.push_back(job);
+    }
+    if (jobs.empty()) return;
+
+    converted_inputs_.resize(converted_size);
+    const float* src = f32(x);
+    for (size_t i = 0; i < converted_count; ++i) {
+        const MatmulKernel& kernel = *converted[i].kernel;
+        std::byte* out = converted_inputs_.data() + converted[i].offset;
+        const size_t row = loom::row_bytes(kernel.input_type, x.cols);
         for_rows(x.rows, x.cols, [&](int64_t begin, int64_t end) {
             for (int64_t r = begin; r < end; ++r)
-                kernel.convert_input(src + r * x.cols, x.cols, converted_inputs_.data() + r * row);
+                kernel.convert_input(src + r * x.cols, x.cols, out + r * row);
         });
-        problem.inputs = converted_inputs_.data();
-        problem.input_row_bytes = row;
     }
-    int64_t grain = pool_.grain_for(w.rows, 4, kernel.row_multiple);
-    if (w.rows * x.cols * x.rows < kParallelThreshold) grain = w.rows;
-    pool_.parallel_for(w.rows, grain, [&](int64_t begin, int64_t end) { kernel.rows(problem, begin, end); });
+    for (Product& job : jobs)
+        if (job.kernel->input_type != DType::F32)
+            job.problem.inputs = converted_inputs_.data() + job.converted_offset;
+
+    // Chunks of rows of every matrix, about four per thread in all, each a multiple of its kernel's
+    // row_multiple; small products run on this thread alone.
+    const bool small = total_rows * x.cols * x.rows < kParallelThreshold;
+    const int64_t target = std::max<int64_t>(1, total_rows / (int64_t{pool_.size()} * 4));
+    int64_t chunks = 0;
+    for (Product& job : jobs) {
+        const int64_t multiple = job.kernel->row_multiple;
+        job.grain = small ? job.rows : std::min(job.rows, (target + multiple - 1) / multiple * multiple);
+        job.first_chunk = chunks;
+        chunks += (job.rows + job.grain - 1) / job.grain;
+    }
+    auto run_chunks = [&](int64_t begin, int64_t end) {
+        for (int64_t chunk = begin; chunk < end; ++chunk) {
+            size_t j = jobs.size() - 1;
+            while (jobs[j].first_chunk > chunk)
+                --j;
+            const Product& job = jobs[j];
+            const int64_t row_begin = (chunk - job.first_chunk) * job.grain;
+            const int64_t row_end = std::min(job.rows, row_begin + job.grain);
+            job.kernel->rows(job.problem, row_begin, row_end);
+            if (job.bias)
+                for (int64_t t = 0; t < job.problem.n; ++t) {
+                    float* y = job.problem.outputs + t * job.problem.output_stride;
+                    for (int64_t r = row_begin; r < row_end; ++r)
+                        y[r] += job.bias[r];
+                }
+        }
+    };
+    if (small)
+        run_chunks(0, chunks);
+    else
+        pool_.parallel_for(chunks, 1, run_chunks);
 }
 
 void CpuBackend::add_bias(const Tensor& y, const Tensor& bias) {
@@ -259,28 +380,33 @@ void CpuBackend::attention(const AttentionOptions& a) {
     const int group = a.heads / a.kv_heads;
     const VectorKernels& vec = vector_kernels();
 
-    // One task per (head, token); each needs a score row of the token's visible length.
-    pool_.parallel_for(int64_t{a.heads} * n, 1, [&](int64_t begin, int64_t end) {
+    // One task per (head, token); each needs a score row of the token's visible length. A short context
+    // (a small model's first tokens) is not worth waking the other threads for.
+    const int64_t tasks = int64_t{a.heads} * n;
+    auto run_tasks = [&](int64_t begin, int64_t end) {
         std::vector<float> scores(static_cast<size_t>(context));
         for (int64_t task = begin; task < end; ++task) {
             int64_t h = task / n, i = task % n;
             int64_t visible = a.pos0 + i + 1;
             int64_t kv_offset = (h / group) * head_dim;
             const float* query = q + i * a.q.cols + h * head_dim;
+            vec.dot_rows(query, keys + kv_offset, kv_stride, visible, head_dim, scores.data());
             for (int64_t j = 0; j < visible; ++j)
-                scores[size_t(j)] = vec.dot(query, keys + j * kv_stride + kv_offset, head_dim) * a.scale;
+                scores[size_t(j)] *= a.scale;
             vec.softmax(scores.data(), visible);
             float* o = out + i * a.out.cols + h * head_dim;
-            std::fill(o, o + head_dim, 0.0f);
-            for (int64_t j = 0; j < visible; ++j)
-                vec.axpy(scores[size_t(j)], values + j * kv_stride + kv_offset, o, head_dim);
+            vec.sum_rows(scores.data(), values + kv_offset, kv_stride, visible, head_dim, o);
             if (probs) {
                 float* row = probs + (h * n + i) * context;
                 std::copy(scores.begin(), scores.begin() + visible, row);
                 std::fill(row + visible, row + context, 0.0f);
             }
         }
-    });
+    };
+    if (tasks * context * head_dim < kParallelThreshold)
+        run_tasks(0, tasks);
+    else
+        pool_.parallel_for(tasks, 1, run_tasks);
 }
 
 }  // namespace loom

@@ -1,5 +1,7 @@
-// The CPU backend: kernels from engine/kernels/ run by a thread pool on tensors in RAM. Weights are used in
-// place from the memory-mapped model files.
+// The CPU backend: kernels from engine/kernels/ run by a thread pool on tensors in RAM. Weights are copied
+// into its own memory when uploaded (in 2 MiB pages where the system grants them), in the layout their
+// matrix kernel wants: the 32-element quantized formats as interleaved rows (kernels/quant/interleaved.h),
+// the others as stored.
 #pragma once
 
 #include <vector>
@@ -18,8 +20,8 @@ class CpuBackend final : public Backend {
 
     double measure_memory_bandwidth() override;  // reads on every thread of the pool
 
-    // Accepts any size: weights are used in place from the memory-mapped files, paged in by the OS.
-    void check_weights_fit(uint64_t) override {}
+    // Refuses weights larger than the memory the system can give now (they are copied into RAM).
+    void check_weights_fit(uint64_t bytes) override;
     Tensor upload(const HostTensor& host) override;
     Tensor allocate(DType dtype, int64_t rows, int64_t cols) override;
     void read(const Tensor& tensor, std::span<float> out) override;
@@ -29,6 +31,8 @@ class CpuBackend final : public Backend {
     void embed(const Tensor& table, std::span<const int32_t> tokens, const Tensor& out) override;
     void matmul(const Tensor& x, const Tensor& w, const Tensor& y) override;
     void add_bias(const Tensor& y, const Tensor& bias) override;
+    void matmul_bias(const Tensor& x, const Tensor& w, const Tensor& bias, const Tensor& y) override;
+    void project(const Tensor& x, std::span<const Projection> products) override;
     void add(const Tensor& y, const Tensor& x) override;
     void rms_norm(const Tensor& x, const Tensor& weight, float eps, const Tensor& y) override;
     void layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, float eps,
@@ -37,11 +41,15 @@ class CpuBackend final : public Backend {
     void swiglu(const Tensor& gate, const Tensor& up, const Tensor& out) override;
     void attention(const AttentionOptions& options) override;
 
-    // The bytes of a tensor of this backend (throws for another backend's tensor).
+    // The bytes of a tensor of this backend (throws for another backend's tensor), in the tensor's layout.
     std::byte* data(const Tensor& tensor) const;
+    // Whether a weight tensor is held as interleaved rows rather than its stored layout.
+    bool interleaved(const Tensor& tensor) const;
     float* f32(const Tensor& tensor) const;
 
   private:
+    // Row `row` of a tensor in the stored layout: in place, or converted into `scratch`.
+    const std::byte* stored_row(const Tensor& tensor, int64_t row, std::vector<std::byte>& scratch) const;
     // Runs fn(row_begin, row_end) over `rows` rows, inline when the work (rows * cost_per_row) is too small
     // to be worth waking the other threads.
     template <class Fn>

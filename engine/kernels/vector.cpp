@@ -6,19 +6,27 @@ namespace loom {
 
 namespace {
 
-float dot_scalar(const float* a, const float* b, int64_t n) {
-    float sum = 0.0f;
-    for (int64_t i = 0; i < n; ++i)
-        sum += a[i] * b[i];
-    return sum;
+void dot_rows_scalar(const float* q, const float* rows, int64_t stride, int64_t count, int64_t n,
+                     float* out) {
+    for (int64_t j = 0; j < count; ++j) {
+        const float* row = rows + j * stride;
+        float sum = 0.0f;
+        for (int64_t i = 0; i < n; ++i)
+            sum += q[i] * row[i];
+        out[j] = sum;
+    }
 }
 
-void axpy_scalar(float a, const float* x, float* y, int64_t n) {
+void sum_rows_scalar(const float* weights, const float* rows, int64_t stride, int64_t count, int64_t n,
+                     float* out) {
     for (int64_t i = 0; i < n; ++i)
-        y[i] += a * x[i];
+        out[i] = 0.0f;
+    for (int64_t j = 0; j < count; ++j)
+        for (int64_t i = 0; i < n; ++i)
+            out[i] += weights[j] * rows[j * stride + i];
 }
 
-const VectorKernels kScalar{dot_scalar, axpy_scalar, swiglu_row, softmax_row, KernelLevel::Scalar};
+const VectorKernels kScalar{dot_rows_scalar, sum_rows_scalar, swiglu_row, softmax_row, KernelLevel::Scalar};
 
 }  // namespace
 

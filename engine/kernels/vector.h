@@ -7,9 +7,14 @@
 
 namespace loom {
 
+// Attention over a cache reads `count` rows of n floats, `stride` floats apart: one call per head and token
+// covers all of them, so that rows overlap in the pipeline instead of each paying a call and a reduction.
 struct VectorKernels {
-    float (*dot)(const float* a, const float* b, int64_t n);
-    void (*axpy)(float a, const float* x, float* y, int64_t n);  // y += a * x
+    // out[j] = dot(q, rows + j * stride) for j < count (a query against every key)
+    void (*dot_rows)(const float* q, const float* rows, int64_t stride, int64_t count, int64_t n, float* out);
+    // out = sum over j < count of weights[j] * (rows + j * stride), overwriting out (values by probabilities)
+    void (*sum_rows)(const float* weights, const float* rows, int64_t stride, int64_t count, int64_t n,
+                     float* out);
     // out = silu(gate) * up, as swiglu_row (kernels/ops.h) defines it
     void (*silu_mul)(const float* gate, const float* up, int64_t n, float* out);
     // x = softmax(x) in place, as softmax_row defines it

@@ -10,32 +10,70 @@ namespace loom {
 
 namespace {
 
-float dot(const float* a, const float* b, int64_t n) {
-    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
-    int64_t i = 0;
-    for (; i + 16 <= n; i += 16) {
-        acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), acc0);
-        acc1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), acc1);
-    }
-    for (; i + 8 <= n; i += 8)
-        acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), acc0);
-    __m256 acc = _mm256_add_ps(acc0, acc1);
-    __m128 sum = _mm_add_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps(acc, 1));
+float sum8(__m256 v) {
+    __m128 sum = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
     sum = _mm_add_ps(sum, _mm_movehl_ps(sum, sum));
     sum = _mm_add_ss(sum, _mm_movehdup_ps(sum));
-    float result = _mm_cvtss_f32(sum);
-    for (; i < n; ++i)
-        result += a[i] * b[i];
-    return result;
+    return _mm_cvtss_f32(sum);
 }
 
-void axpy(float a, const float* x, float* y, int64_t n) {
-    __m256 av = _mm256_set1_ps(a);
+// Four rows at a time, each with its own accumulator, so that their multiply-adds and reductions overlap.
+void dot_rows(const float* q, const float* rows, int64_t stride, int64_t count, int64_t n, float* out) {
+    const int64_t whole = n / 8 * 8;
+    int64_t j = 0;
+    for (; j + 4 <= count; j += 4) {
+        const float* r = rows + j * stride;
+        __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+        for (int64_t i = 0; i < whole; i += 8) {
+            const __m256 qv = _mm256_loadu_ps(q + i);
+            for (int k = 0; k < 4; ++k)
+                acc[k] = _mm256_fmadd_ps(qv, _mm256_loadu_ps(r + k * stride + i), acc[k]);
+        }
+        for (int k = 0; k < 4; ++k) {
+            float sum = sum8(acc[k]);
+            for (int64_t i = whole; i < n; ++i)
+                sum += q[i] * r[k * stride + i];
+            out[j + k] = sum;
+        }
+    }
+    for (; j < count; ++j) {
+        const float* r = rows + j * stride;
+        __m256 acc = _mm256_setzero_ps();
+        for (int64_t i = 0; i < whole; i += 8)
+            acc = _mm256_fmadd_ps(_mm256_loadu_ps(q + i), _mm256_loadu_ps(r + i), acc);
+        float sum = sum8(acc);
+        for (int64_t i = whole; i < n; ++i)
+            sum += q[i] * r[i];
+        out[j] = sum;
+    }
+}
+
+// 32 columns at a time held in registers while every row adds into them; the last columns one by one.
+void sum_rows(const float* weights, const float* rows, int64_t stride, int64_t count, int64_t n, float* out) {
     int64_t i = 0;
-    for (; i + 8 <= n; i += 8)
-        _mm256_storeu_ps(y + i, _mm256_fmadd_ps(av, _mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i)));
-    for (; i < n; ++i)
-        y[i] += a * x[i];
+    for (; i + 32 <= n; i += 32) {
+        __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+        for (int64_t j = 0; j < count; ++j) {
+            const __m256 w = _mm256_set1_ps(weights[j]);
+            const float* r = rows + j * stride + i;
+            for (int c = 0; c < 4; ++c)
+                acc[c] = _mm256_fmadd_ps(w, _mm256_loadu_ps(r + 8 * c), acc[c]);
+        }
+        for (int c = 0; c < 4; ++c)
+            _mm256_storeu_ps(out + i + 8 * c, acc[c]);
+    }
+    for (; i + 8 <= n; i += 8) {
+        __m256 acc = _mm256_setzero_ps();
+        for (int64_t j = 0; j < count; ++j)
+            acc = _mm256_fmadd_ps(_mm256_set1_ps(weights[j]), _mm256_loadu_ps(rows + j * stride + i), acc);
+        _mm256_storeu_ps(out + i, acc);
+    }
+    for (; i < n; ++i) {
+        float sum = 0.0f;
+        for (int64_t j = 0; j < count; ++j)
+            sum += weights[j] * rows[j * stride + i];
+        out[i] = sum;
+    }
 }
 
 void silu_mul(const float* gate, const float* up, int64_t n, float* out) {
@@ -77,7 +115,7 @@ void softmax(float* x, int64_t n) {
         x[j] *= inverse;
 }
 
-const VectorKernels kAvx2{dot, axpy, silu_mul, softmax, KernelLevel::Avx2};
+const VectorKernels kAvx2{dot_rows, sum_rows, silu_mul, softmax, KernelLevel::Avx2};
 
 }  // namespace
 

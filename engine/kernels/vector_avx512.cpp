@@ -10,32 +10,51 @@ namespace loom {
 
 namespace {
 
-float dot(const float* a, const float* b, int64_t n) {
-    __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
-    int64_t i = 0;
-    for (; i + 32 <= n; i += 32) {
-        acc0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i), acc0);
-        acc1 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 16), _mm512_loadu_ps(b + i + 16), acc1);
+// Four rows at a time, each with its own accumulator, so that their multiply-adds and reductions overlap.
+void dot_rows(const float* q, const float* rows, int64_t stride, int64_t count, int64_t n, float* out) {
+    int64_t j = 0;
+    for (; j + 4 <= count; j += 4) {
+        const float* r = rows + j * stride;
+        __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
+        for (int64_t i = 0; i < n; i += 16) {
+            const __mmask16 mask = avx512::first_lanes(n - i < 16 ? n - i : 16);
+            const __m512 qv = _mm512_maskz_loadu_ps(mask, q + i);
+            for (int k = 0; k < 4; ++k)
+                acc[k] = _mm512_fmadd_ps(qv, _mm512_maskz_loadu_ps(mask, r + k * stride + i), acc[k]);
+        }
+        for (int k = 0; k < 4; ++k)
+            out[j + k] = avx512::reduce_add(acc[k]);
     }
-    for (; i + 16 <= n; i += 16)
-        acc0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i), acc0);
-    if (i < n) {
-        __mmask16 mask = avx512::first_lanes(n - i);
-        acc1 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(mask, a + i), _mm512_maskz_loadu_ps(mask, b + i), acc1);
+    for (; j < count; ++j) {
+        const float* r = rows + j * stride;
+        __m512 acc = _mm512_setzero_ps();
+        for (int64_t i = 0; i < n; i += 16) {
+            const __mmask16 mask = avx512::first_lanes(n - i < 16 ? n - i : 16);
+            acc =
+                _mm512_fmadd_ps(_mm512_maskz_loadu_ps(mask, q + i), _mm512_maskz_loadu_ps(mask, r + i), acc);
+        }
+        out[j] = avx512::reduce_add(acc);
     }
-    return avx512::reduce_add(_mm512_add_ps(acc0, acc1));
 }
 
-void axpy(float a, const float* x, float* y, int64_t n) {
-    __m512 av = _mm512_set1_ps(a);
-    int64_t i = 0;
-    for (; i + 16 <= n; i += 16)
-        _mm512_storeu_ps(y + i, _mm512_fmadd_ps(av, _mm512_loadu_ps(x + i), _mm512_loadu_ps(y + i)));
-    if (i < n) {
-        __mmask16 mask = avx512::first_lanes(n - i);
-        __m512 result =
-            _mm512_fmadd_ps(av, _mm512_maskz_loadu_ps(mask, x + i), _mm512_maskz_loadu_ps(mask, y + i));
-        _mm512_mask_storeu_ps(y + i, mask, result);
+// 64 columns at a time held in registers while every row adds into them.
+void sum_rows(const float* weights, const float* rows, int64_t stride, int64_t count, int64_t n, float* out) {
+    for (int64_t i = 0; i < n; i += 64) {
+        __mmask16 mask[4];
+        __m512 acc[4];
+        for (int c = 0; c < 4; ++c) {
+            const int64_t left = n - i - 16 * c;
+            mask[c] = avx512::first_lanes(left <= 0 ? 0 : left < 16 ? left : 16);
+            acc[c] = _mm512_setzero_ps();
+        }
+        for (int64_t j = 0; j < count; ++j) {
+            const __m512 w = _mm512_set1_ps(weights[j]);
+            const float* r = rows + j * stride + i;
+            for (int c = 0; c < 4; ++c)
+                acc[c] = _mm512_fmadd_ps(w, _mm512_maskz_loadu_ps(mask[c], r + 16 * c), acc[c]);
+        }
+        for (int c = 0; c < 4; ++c)
+            _mm512_mask_storeu_ps(out + i + 16 * c, mask[c], acc[c]);
     }
 }
 
@@ -73,7 +92,7 @@ void softmax(float* x, int64_t n) {
     }
 }
 
-const VectorKernels kAvx512{dot, axpy, silu_mul, softmax, KernelLevel::Avx512};
+const VectorKernels kAvx512{dot_rows, sum_rows, silu_mul, softmax, KernelLevel::Avx512};
 
 }  // namespace
 

@@ -100,15 +100,8 @@ Tensor ForwardPass::self_attention(const Tensor& normed, const LayerWeights& w, 
     const Tensor& keys = cache_.keys[static_cast<size_t>(layer)];
     const Tensor& values = cache_.values[static_cast<size_t>(layer)];
     Tensor q = act_.q.rows_slice(0, n_), k = keys.rows_slice(pos0_, n_), v = values.rows_slice(pos0_, n_);
-    auto project = [&](const Tensor& weight, const Tensor& bias, const Tensor& out) {
-        if (bias.empty())
-            backend_.matmul(normed, weight, out);
-        else
-            backend_.matmul_bias(normed, weight, bias, out);
-    };
-    project(w.wq, w.bq, q);
-    project(w.wk, w.bk, k);
-    project(w.wv, w.bv, v);
+    const Projection qkv[] = {{w.wq, w.bq, q}, {w.wk, w.bk, k}, {w.wv, w.bv, v}};
+    backend_.project(normed, qkv);
 
     RopeOptions rope{config_.heads,          config_.head_dim,
                      config_.rotary_dims,    config_.rope_interleaved,
@@ -152,8 +145,8 @@ Tensor ForwardPass::self_attention(const Tensor& normed, const LayerWeights& w, 
 Tensor ForwardPass::gated_ffn(const Tensor& normed, const LayerWeights& w, int layer) {
     Tensor gate = act_.gate.rows_slice(0, n_), up = act_.up.rows_slice(0, n_),
            act = act_.act.rows_slice(0, n_);
-    backend_.matmul(normed, w.w_gate, gate);
-    backend_.matmul(normed, w.w_up, up);
+    const Projection gate_up[] = {{w.w_gate, Tensor{}, gate}, {w.w_up, Tensor{}, up}};
+    backend_.project(normed, gate_up);
     tap(Tap::FfnGate, layer, gate);
     tap(Tap::FfnUp, layer, up);
     backend_.swiglu(gate, up, act);

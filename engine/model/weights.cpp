@@ -23,8 +23,7 @@ class WeightLoader {
           tied_(config.tied_embeddings),
           backend_(backend),
           options_(options),
-          mode_(mode),
-          files_(std::make_shared<std::vector<std::shared_ptr<const MappedFile>>>(tensors.files())) {
+          mode_(mode) {
         scheme_ = detect_scheme();
         total_bytes_ = static_cast<double>(tensors.total_bytes());
     }
@@ -46,16 +45,15 @@ class WeightLoader {
             measured_bytes_ += static_cast<uint64_t>(rows) * row_bytes(target, cols);
             return Tensor{};
         }
-        if (target == stored.dtype) return upload_in_place(stored, rows, cols);
-        auto converted =
-            std::make_shared<std::vector<std::byte>>(static_cast<size_t>(rows) * row_bytes(target, cols));
+        if (target == stored.dtype) return upload(stored.data, target, rows, cols, stored.data.size());
+        std::vector<std::byte> converted(static_cast<size_t>(rows) * row_bytes(target, cols));
         std::vector<float> row(static_cast<size_t>(cols));
         size_t stored_row = row_bytes(stored.dtype, cols), target_row = row_bytes(target, cols);
         for (int64_t r = 0; r < rows; ++r) {
             row_to_float(stored.dtype, stored.data.data() + r * stored_row, cols, row.data());
-            row_from_float(target, row.data(), cols, converted->data() + r * target_row);
+            row_from_float(target, row.data(), cols, converted.data() + r * target_row);
         }
-        return upload_owned(converted, target, rows, cols, stored.data.size());
+        return upload(converted, target, rows, cols, stored.data.size());
     }
 
     // A vector [1, n] (norm weight, bias), always converted to F32: they are tiny and every backend op
@@ -67,9 +65,9 @@ class WeightLoader {
             measured_bytes_ += static_cast<uint64_t>(n) * sizeof(float);
             return Tensor{};
         }
-        auto values = std::make_shared<std::vector<std::byte>>(static_cast<size_t>(n) * sizeof(float));
-        row_to_float(stored.dtype, stored.data.data(), n, reinterpret_cast<float*>(values->data()));
-        return upload_owned(values, DType::F32, 1, n, stored.data.size());
+        std::vector<std::byte> values(static_cast<size_t>(n) * sizeof(float));
+        row_to_float(stored.dtype, stored.data.data(), n, reinterpret_cast<float*>(values.data()));
+        return upload(values, DType::F32, 1, n, stored.data.size());
     }
 
     Tensor optional_vector(WeightId id, int layer, int64_t n) {
@@ -110,17 +108,10 @@ class WeightLoader {
                  " but the model's config needs ", shape_text(expected));
     }
 
-    Tensor upload_in_place(const StoredTensor& stored, int64_t rows, int64_t cols) {
-        HostTensor host{stored.dtype, rows, cols, stored.data, files_};
-        Tensor t = backend_->upload(host);
-        advance(stored.data.size());
-        return t;
-    }
-
-    Tensor upload_owned(const std::shared_ptr<std::vector<std::byte>>& bytes, DType dtype, int64_t rows,
-                        int64_t cols, size_t stored_bytes) {
-        HostTensor host{dtype, rows, cols, std::span<const std::byte>(*bytes), bytes};
-        Tensor t = backend_->upload(host);
+    // The backend copies the bytes (into its own memory or the device's) before returning.
+    Tensor upload(std::span<const std::byte> bytes, DType dtype, int64_t rows, int64_t cols,
+                  size_t stored_bytes) {
+        Tensor t = backend_->upload(HostTensor{dtype, rows, cols, bytes});
         advance(stored_bytes);
         return t;
     }
@@ -139,7 +130,6 @@ class WeightLoader {
     const WeightLoadOptions& options_;
     Mode mode_;
     uint64_t measured_bytes_ = 0;
-    std::shared_ptr<std::vector<std::shared_ptr<const MappedFile>>> files_;
     TensorNames::Scheme scheme_;
     double total_bytes_ = 0, done_bytes_ = 0;
 };

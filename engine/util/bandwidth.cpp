@@ -5,22 +5,25 @@
 #include <chrono>
 #include <cstdint>
 #include <numeric>
-#include <vector>
+
+#include "util/system_memory.h"
 
 namespace loom {
 
 double measure_memory_bandwidth(ThreadPool& pool) {
     // 1 GiB: far beyond any last-level cache.
     const int64_t n = int64_t{1} << 27;
-    std::vector<uint64_t> data(static_cast<size_t>(n));
-    std::iota(data.begin(), data.end(), uint64_t{1});  // touches every page before the timing
+    // In the same kind of memory as the CPU backend's weights (2 MiB pages where granted).
+    StreamBuffer buffer(static_cast<size_t>(n) * sizeof(uint64_t));
+    uint64_t* data = reinterpret_cast<uint64_t*>(buffer.data());
+    std::iota(data, data + n, uint64_t{1});  // touches every page before the timing
     const int64_t grain = pool.grain_for(n, 1, 4096);
     std::atomic<uint64_t> folded{0};  // what was read goes somewhere, so the loads stay
     auto read_all = [&] {
         pool.parallel_for(n, grain, [&](int64_t begin, int64_t end) {
             // Four independent folds: the compiler vectorises them, and the loads need not wait on each
             // other.
-            const uint64_t* p = data.data();
+            const uint64_t* p = data;
             uint64_t a = 0, b = 0, c = 0, d = 0;
             int64_t i = begin;
             for (; i + 4 <= end; i += 4) {

@@ -50,10 +50,10 @@ CpuFeatures apply_override(CpuFeatures f) {
     const char* level = std::getenv("LOOM_CPU");
     if (!level) return f;
     if (std::strcmp(level, "scalar") == 0) return CpuFeatures{};
-    if (std::strcmp(level, "avx2") == 0) {
+    if (std::strcmp(level, "avx2") == 0 || std::strcmp(level, "avx2-maddubs") == 0) {
         CpuFeatures lowered;
         lowered.avx2 = f.avx2;
-        lowered.avx_vnni = f.avx_vnni;
+        lowered.avx_vnni = f.avx_vnni && std::strcmp(level, "avx2") == 0;
         return lowered;
     }
     return f;

@@ -15,7 +15,8 @@ struct CpuFeatures {
     std::string describe() const;  // e.g. "AVX-512 (VNNI, BF16)"
 };
 
-// The features of this machine, possibly lowered by the environment variable LOOM_CPU=scalar|avx2|avx512
+// The features of this machine, possibly lowered by the environment variable
+// LOOM_CPU=scalar|avx2|avx2-maddubs (AVX2 without AVX-VNNI)|avx512
 // (used by tests and benchmarks to exercise the portable paths on a machine that has more).
 const CpuFeatures& cpu_features();
 

@@ -18,14 +18,16 @@ constexpr int kSpinIterations = 20000;
 ThreadPool::ThreadPool(int threads) {
     if (threads < 1) threads = 1;
     workers_.reserve(static_cast<size_t>(threads - 1));
-    for (int i = 1; i < threads; ++i) workers_.emplace_back([this] { worker_loop(); });
+    for (int i = 1; i < threads; ++i)
+        workers_.emplace_back([this] { worker_loop(); });
 }
 
 ThreadPool::~ThreadPool() {
     stopping_.store(true);
     epoch_.fetch_add(1);
     epoch_.notify_all();
-    for (auto& worker : workers_) worker.join();
+    for (auto& worker : workers_)
+        worker.join();
 }
 
 int64_t ThreadPool::grain_for(int64_t n, int chunks_per_thread, int64_t multiple) const {
@@ -57,11 +59,13 @@ void ThreadPool::dispatch(const Job& job) {
     if (sleeping_.load() > 0) epoch_.notify_all();
 
     take_chunks();
-    while (finished_.load(std::memory_order_acquire) < job.n) LOOM_CPU_RELAX();  // chunks others took
+    while (finished_.load(std::memory_order_acquire) < job.n)
+        LOOM_CPU_RELAX();  // chunks others took
     // Close the job, then wait for any worker that joined it: it may still be reading job_, which the next
     // dispatch overwrites. A worker that has not joined yet will find the job closed and stay out.
     open_.store(false);
-    while (inside_.load() != 0) LOOM_CPU_RELAX();
+    while (inside_.load() != 0)
+        LOOM_CPU_RELAX();
 }
 
 void ThreadPool::worker_loop() {
@@ -76,7 +80,8 @@ void ThreadPool::worker_loop() {
         if (now == seen) {
             sleeping_.fetch_add(1);
             // Re-check after announcing sleep so a dispatch between the two cannot be missed.
-            while ((now = epoch_.load()) == seen) epoch_.wait(seen);
+            while ((now = epoch_.load()) == seen)
+                epoch_.wait(seen);
             sleeping_.fetch_sub(1);
         }
         seen = now;

@@ -32,8 +32,10 @@
 
 #include "kernels/convert.h"
 #include "kernels/matmul.h"
+#include "kernels/quant/interleaved.h"
 #include "util/cpu_features.h"
 #include "util/error.h"
+#include "util/system_memory.h"
 #include "util/thread_pool.h"
 
 using namespace loom;
@@ -75,16 +77,11 @@ double median(std::vector<double> v) {
 }
 
 // 64-byte aligned, zero-initialized (and so touched) memory.
+// Zero-filled memory of the kind the CPU backend keeps weights in (2 MiB pages where granted).
 struct Buffer {
-    explicit Buffer(size_t bytes) : size(bytes) {
-        data.reset(static_cast<std::byte*>(std::aligned_alloc(64, (bytes + 63) / 64 * 64)));
-        if (!data) fail("out of memory allocating ", bytes, " bytes");
-        std::memset(data.get(), 0, bytes);
-    }
-    struct Free {
-        void operator()(std::byte* p) const { std::free(p); }
-    };
-    std::unique_ptr<std::byte[], Free> data;
+    explicit Buffer(size_t bytes) : memory(bytes), size(bytes) { std::memset(memory.data(), 0, bytes); }
+    std::byte* data() const { return memory.data(); }
+    StreamBuffer memory;
     size_t size;
 };
 
@@ -98,9 +95,9 @@ struct Bandwidth {
 Bandwidth measure_bandwidth(ThreadPool& pool, double seconds) {
     const int64_t n = int64_t{48} << 20;  // 48 Mi floats = 192 MiB per array, far beyond any cache
     Buffer a_buf(size_t(n) * 4), b_buf(size_t(n) * 4), c_buf(size_t(n) * 4);
-    float* a = reinterpret_cast<float*>(a_buf.data.get());
-    float* b = reinterpret_cast<float*>(b_buf.data.get());
-    float* c = reinterpret_cast<float*>(c_buf.data.get());
+    float* a = reinterpret_cast<float*>(a_buf.data());
+    float* b = reinterpret_cast<float*>(b_buf.data());
+    float* c = reinterpret_cast<float*>(c_buf.data());
     for (int64_t i = 0; i < n; ++i)
         b[i] = 1.0f, c[i] = 2.0f;
     const int64_t grain = pool.grain_for(n, 1, 4096);
@@ -147,7 +144,9 @@ struct Timing {
 
 Timing time_case(const MatmulKernel& kernel, const Case& c, ThreadPool& pool, double seconds) {
     const size_t weight_row = row_bytes(c.type, c.k);
-    const size_t matrix_bytes = weight_row * size_t(c.rows);
+    // Weights as the CPU backend holds them: stored rows, or interleaved (kernels/quant/interleaved.h).
+    const size_t matrix_bytes =
+        kernel.interleaved_rows ? interleaved_bytes(c.type, c.rows, c.k) : weight_row * size_t(c.rows);
     // Decode streams weights from memory: rotate over copies totalling at least 256 MiB.
     const size_t copies =
         c.n == 1 && !g_hot ? std::max<size_t>(1, (size_t{256} << 20) / matrix_bytes + 1) : 1;
@@ -156,13 +155,18 @@ Timing time_case(const MatmulKernel& kernel, const Case& c, ThreadPool& pool, do
         std::mt19937 rng(1);
         std::normal_distribution<float> gauss(0.0f, 0.05f);
         std::vector<float> row(size_t(c.k));
+        Buffer stored(weight_row * size_t(c.rows));
         for (int64_t r = 0; r < c.rows; ++r) {
             for (auto& v : row)
                 v = gauss(rng);
-            row_from_float(c.type, row.data(), c.k, weights.data.get() + size_t(r) * weight_row);
+            row_from_float(c.type, row.data(), c.k, stored.data() + size_t(r) * weight_row);
         }
+        if (kernel.interleaved_rows)
+            interleave_rows(c.type, stored.data(), c.rows, c.k, 0, (c.rows + 7) / 8, weights.data());
+        else
+            std::memcpy(weights.data(), stored.data(), matrix_bytes);
         for (size_t i = 1; i < copies; ++i)
-            std::memcpy(weights.data.get() + i * matrix_bytes, weights.data.get(), matrix_bytes);
+            std::memcpy(weights.data() + i * matrix_bytes, weights.data(), matrix_bytes);
     }
     std::vector<float> x(size_t(c.n * c.k));
     std::mt19937 rng(2);
@@ -193,11 +197,11 @@ Timing time_case(const MatmulKernel& kernel, const Case& c, ThreadPool& pool, do
                 pool.parallel_for(c.n, 1, [&](int64_t begin, int64_t end) {
                     for (int64_t t = begin; t < end; ++t)
                         kernel.convert_input(x.data() + t * c.k, c.k,
-                                             converted.data.get() + size_t(t) * input_row);
+                                             converted.data() + size_t(t) * input_row);
                 });
-                p.inputs = converted.data.get();
+                p.inputs = converted.data();
             }
-            p.weights = weights.data.get() + copy * matrix_bytes;
+            p.weights = weights.data() + copy * matrix_bytes;
             pool.parallel_for(c.rows, grain, [&](int64_t begin, int64_t end) { kernel.rows(p, begin, end); });
         }));
         copy = (copy + 1) % copies;

@@ -118,7 +118,7 @@ Tensor random_matrix(Backend& backend, DType type, int64_t rows, int64_t cols, f
             row_from_float(type, row.data(), cols, out);
         }
     }
-    return backend.upload(HostTensor{type, rows, cols, std::span<const std::byte>(*bytes), bytes});
+    return backend.upload(HostTensor{type, rows, cols, std::span<const std::byte>(*bytes)});
 }
 
 ModelWeights random_weights(Backend& backend, const ModelConfig& c, DType type) {

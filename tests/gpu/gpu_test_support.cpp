@@ -48,11 +48,7 @@ std::vector<float> decode(DType type, std::span<const std::byte> bytes, int64_t 
 
 Tensor upload_bytes(Backend& backend, DType type, int64_t rows, int64_t cols,
                     std::span<const std::byte> bytes) {
-    // The CPU backend uses host bytes in place, and its in-place operations would change the caller's
-    // inputs: give every tensor its own copy.
-    auto copy = std::make_shared<std::vector<std::byte>>(bytes.begin(), bytes.end());
-    HostTensor host{type, rows, cols, std::span<const std::byte>(*copy), copy};
-    return backend.upload(host);
+    return backend.upload(HostTensor{type, rows, cols, bytes});
 }
 
 Tensor upload_f32(Backend& backend, int64_t rows, int64_t cols, std::span<const float> values) {

@@ -137,30 +137,40 @@ struct LegacyPanel {
     static constexpr bool kSignTrick = Fmt::kSigned && Isa::kSignTrick;
     static constexpr int kOffset = Fmt::kSigned ? (kSignTrick ? 0 : 128) : Fmt::kOffset;
 
+    // The panel of rows r0 .. r0 + R - 1 from the interleaved weights: each group of 8 rows gives, per
+    // block, the 8 code vectors that are the panel's columns for those rows, and its 8 scales. (Rows past
+    // `rows` are the zero padding of the last group, or zeros.)
     static void pack(const MatmulProblem& p, int64_t r0, int rows, std::byte* panel) {
+        constexpr InterleavedFormat L = Fmt::kLayout;
         const int64_t units = p.k / 32;
-        alignas(64) uint8_t codes[R][32];
-        for (int64_t u = 0; u < units; ++u) {
-            std::byte* out = panel + u * static_cast<int64_t>(kUnitBytes);
-            auto* scale = reinterpret_cast<float*>(out + kCodeBytes);
-            float* minimum = scale + R;
-            for (int r = 0; r < R; ++r) {
-                if (r >= rows) {
-                    std::memset(codes[r], 0, 32);
-                    scale[r] = minimum[r] = 0.0f;
-                    continue;
+        for (int h = 0; h < R / kInterleavedRows; ++h) {
+            const bool present = h * kInterleavedRows < rows;
+            const std::byte* group =
+                p.weights + (r0 / kInterleavedRows + h) * units * static_cast<int64_t>(L.group_block_bytes());
+            for (int64_t u = 0; u < units; ++u) {
+                std::byte* out = panel + u * static_cast<int64_t>(kUnitBytes);
+                auto* scale = reinterpret_cast<float*>(out + kCodeBytes) + kInterleavedRows * h;
+                float* minimum = scale + R;
+                const std::byte* gb = group + u * static_cast<int64_t>(L.group_block_bytes());
+                __m256i q[8];
+                if (present) {
+                    group_codes<Fmt>(gb, q);
+                    _mm256_storeu_ps(scale, group_halves(gb));
+                    _mm256_storeu_ps(minimum,
+                                     Fmt::kMin ? group_halves(gb + L.min_offset()) : _mm256_setzero_ps());
+                } else {
+                    for (__m256i& v : q)
+                        v = _mm256_setzero_si256();
+                    _mm256_storeu_ps(scale, _mm256_setzero_ps());
+                    _mm256_storeu_ps(minimum, _mm256_setzero_ps());
                 }
-                const std::byte* block = p.weights + (r0 + r) * static_cast<int64_t>(p.weight_row_bytes) +
-                                         u * static_cast<int64_t>(Fmt::kBytes);
-                // (Any AVX2-level policy unpacks the same codes; Avx2Dot's helpers need the least.)
-                __m256i q = Fmt::template codes<Avx2Dot>(block);
-                if constexpr (Fmt::kSigned && !kSignTrick)
-                    q = _mm256_xor_si256(q, _mm256_set1_epi8(static_cast<char>(0x80)));
-                _mm256_store_si256(reinterpret_cast<__m256i*>(codes[r]), q);
-                scale[r] = half_at(block);
-                minimum[r] = Fmt::kMin ? half_at(block + 2) : 0.0f;
+                for (int g = 0; g < 8; ++g) {
+                    __m256i v = q[g];
+                    if constexpr (Fmt::kSigned && !kSignTrick)
+                        v = _mm256_xor_si256(v, _mm256_set1_epi8(static_cast<char>(0x80)));
+                    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + g * 4 * R + 32 * h), v);
+                }
             }
-            interleave_codes<R, 32>(codes, out);
         }
     }
 
@@ -369,7 +379,7 @@ void panel_or_gemv_rows(const MatmulProblem& p, int64_t row_begin, int64_t row_e
         if constexpr (Format::kK)
             k_gemv_rows<Dot, F>(p, row_begin, row_end);
         else
-            legacy_gemv_rows<Dot, F>(p, row_begin, row_end);
+            interleaved_gemv_rows<Dot, F>(p, row_begin, row_end);
     } else if constexpr (Format::kK) {
         gemm_rows<Isa, KPanel<Isa, F>>(p, row_begin, row_end);
     } else {

@@ -2,9 +2,11 @@
 //
 // With one input the work is streaming the weights from memory: each weight row is read once, unpacked to
 // bytes in registers and multiplied with the (cache-resident) activations. The compute per weight byte has to
-// stay below what memory delivers (about 5 bytes per cycle per core here), so the inner loops are short: one
-// 32-element block costs an unpack, one integer dot product, a conversion and a fused multiply-add. Up to
-// four inputs share each unpacked block (small batches, prompt tails).
+// stay below what memory delivers (about 5 bytes per cycle per core here), so the inner loops are short.
+// The 32-element formats are read as interleaved rows (kernels/quant/interleaved.h): 8 rows per vector, one
+// dot-product instruction per 4 codes of 8 rows, the float work done once for 8 rows and no horizontal sums.
+// K-quants, whose 256-element super-blocks already give each row long integer runs, are read as stored,
+// one row at a time. Up to four inputs share each unpacked block (small batches, prompt tails).
 //
 // Templates over a dot policy (simd_int8.h) and a format (simd_legacy.h, simd_k_quants.h); T is the number of
 // inputs computed together. Include only from files compiled with AVX2 or better.
@@ -25,146 +27,70 @@ constexpr size_t kQ8SSum = offsetof(BlockQ8_0S, sum);
 constexpr size_t kQ8SScaledSum = offsetof(BlockQ8_0S, dsum);
 constexpr size_t kQ8SCodes = offsetof(BlockQ8_0S, qs);
 
-// The unsigned codes the dot products use for a format, and the offset they carry. With VNNI, Q8_0's signed
-// codes get their sign bit flipped (w + 128: one instruction) and the 128 is taken back like Q4_0's 8;
-// without VNNI they stay signed and go through the sign trick of dot_s8s8_avx2 (maddubs would overflow on w +
-// 128).
-template <class Dot, class F>
-struct LegacyCodes {
-    static constexpr bool kSignTrick = F::kSigned && !Dot::kVnni;
-    static constexpr int kOffset = F::kSigned ? (Dot::kVnni ? 128 : 0) : F::kOffset;
-    static __m256i load(const std::byte* block) {
-        __m256i q = F::template codes<Dot>(block);
-        if constexpr (F::kSigned && Dot::kVnni)
-            q = _mm256_xor_si256(q, _mm256_set1_epi8(static_cast<char>(0x80)));
-        return q;
-    }
-};
-
-// What the legacy kernels need of the activations, laid out once per call (for all rows of the call) so that
-// the inner loops read it with aligned, contiguous loads: per input and block the 32 codes, the float scale
-// d_x, and the per-block term that the weights' offset or minimum multiplies:
-//   offset formats: value = d * (q - offset) = d * q - d * offset; the second part contributes
-//                   d * (-offset * d_x * sum(x)), so the term is -offset * d_x * sum(x) (times the weights'
-//                   d);
-//   minimum formats: value = d * q + m, contributing m * (d_x * sum(x)), so the term is d_x * sum(x) (times
-//   m).
-// Rows of `stride` blocks, padded with zeros to a multiple of 8.
-template <class Dot, class F>
-struct LegacyInputs {
-    static constexpr int kOffset = LegacyCodes<Dot, F>::kOffset;
-    int64_t stride = 0;
-    int8_t* codes = nullptr;  // [n][stride][32]
-    float* scale = nullptr;   // [n][stride]
-    float* term = nullptr;    // [n][stride]
-
-    LegacyInputs(const MatmulProblem& p, ScratchBuffer& buffer) {
-        const int64_t blocks = p.k / 32;
-        stride = (blocks + 7) / 8 * 8;
-        const size_t entries = static_cast<size_t>(stride * p.n);
-        std::byte* memory = buffer.get(entries * (32 + 4 + 4));
-        codes = reinterpret_cast<int8_t*>(memory);
-        scale = reinterpret_cast<float*>(memory + entries * 32);
-        term = scale + entries;
-        std::memset(scale, 0, entries * 8);
-        for (int64_t t = 0; t < p.n; ++t) {
-            const std::byte* x = p.inputs + t * static_cast<int64_t>(p.input_row_bytes);
-            for (int64_t b = 0; b < blocks; ++b, x += kQ8SBytes) {
-                const int64_t at = t * stride + b;
-                std::memcpy(codes + at * 32, x + kQ8SCodes, 32);
-                std::memcpy(&scale[at], x + kQ8SScale, 4);
-                float scaled_sum;
-                std::memcpy(&scaled_sum, x + kQ8SScaledSum, 4);
-                term[at] = F::kMin ? scaled_sum : static_cast<float>(-kOffset) * scaled_sum;
-            }
-        }
-    }
-};
-
-// One weight row times inputs t0 .. t0 + T - 1. Per chunk of blocks, a first pass converts the fp16 block
-// scales eight at a time, multiplies them with the activation scales, and accumulates the offset or minimum
-// terms (see LegacyInputs); a second pass does the integer dot products, one conversion and one fused
-// multiply-add per block.
+// 8 rows (one interleaved group) times inputs t0 .. t0 + T - 1. Per group block: the codes of 8 rows
+// unpacked once (simd_legacy.h), 8 dot products of 4 codes per row with 4 activation codes broadcast, then
+// for all 8 rows at once one conversion, one scale product and one fused multiply-add per input. The
+// offset of Q4_0 and Q5_0 (and of Q8_0 stored as w + 128 for VNNI) starts the integer sum as
+// -offset * sum(x); the minimum of Q4_1 and Q5_1 adds m * (d_x * sum(x)) in float. Lane i of out[t] is
+// the dot product of row 8 * group + i with input t0 + t.
 template <class Dot, class F, int T>
-void legacy_gemv(const MatmulProblem& p, const LegacyInputs<Dot, F>& in, int64_t row, int64_t t0,
-                 __m256* out) {
-    using Codes = LegacyCodes<Dot, F>;
-    constexpr int kChunk = 64;
-    constexpr int B = static_cast<int>(F::kBytes);
-    constexpr bool kTerm = F::kMin || Codes::kOffset != 0;
-    const std::byte* w = p.weights + row * static_cast<int64_t>(p.weight_row_bytes);
-    const int64_t blocks = p.k / 32;
+void interleaved_gemv(const MatmulProblem& p, int64_t group, int64_t t0, __m256* out) {
+    constexpr InterleavedFormat L = F::kLayout;
+    constexpr bool kSignTrick = F::kSigned && !Dot::kVnni;  // maddubs would saturate on w + 128
+    constexpr int kOffset = F::kSigned ? (kSignTrick ? 0 : 128) : F::kOffset;
+    constexpr size_t kGroupBlock = L.group_block_bytes();
+    const int64_t blocks = p.k / kLegacyBlock;
+    const std::byte* w = p.weights + group * blocks * static_cast<int64_t>(kGroupBlock);
+    const std::byte* x[T];
+    for (int t = 0; t < T; ++t)
+        x[t] = p.inputs + (t0 + t) * static_cast<int64_t>(p.input_row_bytes);
 
-    // Independent accumulators per input: a fused multiply-add takes 4 cycles, a block about 2.
-    constexpr int P = T == 1 ? 4 : 2;
-    __m256 acc[T][P], terms[T];
-    for (int t = 0; t < T; ++t) {
-        for (int i = 0; i < P; ++i)
-            acc[t][i] = _mm256_setzero_ps();
-        terms[t] = _mm256_setzero_ps();
-    }
-    alignas(32) float scale[T][kChunk];
-
-    for (int64_t b0 = 0; b0 < blocks; b0 += kChunk) {
-        const int nb = static_cast<int>(min64(kChunk, blocks - b0));
-        const std::byte* wc = w + b0 * B;
-        // Pass 1: d (and m) of eight blocks at a time.
-        auto scales8 = [&](int i, __m256 d, __m256 m) {
-            for (int t = 0; t < T; ++t) {
-                const int64_t at = (t0 + t) * in.stride + b0 + i;
-                _mm256_store_ps(&scale[t][i], _mm256_mul_ps(d, _mm256_load_ps(in.scale + at)));
-                if constexpr (kTerm)
-                    terms[t] = _mm256_fmadd_ps(F::kMin ? m : d, _mm256_load_ps(in.term + at), terms[t]);
-            }
-        };
-        int i = 0;
-        for (; i + 8 <= nb; i += 8) {  // (a constant count lets the masks be constants)
-            const std::byte* wb = wc + i * B;
-            scales8(i, Dot::template halves8<B>(wb, 8),
-                    F::kMin ? Dot::template halves8<B>(wb + 2, 8) : __m256{});
-        }
-        if (i < nb) {
-            const std::byte* wb = wc + i * B;
-            scales8(i, Dot::template halves8<B>(wb, nb - i),
-                    F::kMin ? Dot::template halves8<B>(wb + 2, nb - i) : __m256{});
-        }
-
-        // Pass 2: integer dot products.
-        const int8_t* xc[T];
+    // Two running sums per input when there is one: a fused multiply-add takes 4 cycles, a block about 3.
+    constexpr int P = T == 1 ? 2 : 1;
+    __m256 acc[P][T];
+    for (int i = 0; i < P; ++i)
         for (int t = 0; t < T; ++t)
-            xc[t] = in.codes + ((t0 + t) * in.stride + b0) * 32;
-        auto block = [&](int j, int parity) {
-            __m256i q = Codes::load(wc + j * B);
-            for (int t = 0; t < T; ++t) {
-                __m256i xq = _mm256_load_si256(reinterpret_cast<const __m256i*>(xc[t] + 32 * j));
-                __m256i sum = Codes::kSignTrick ? dot_s8s8_avx2<Dot>(_mm256_setzero_si256(), q, xq)
-                                                : Dot::dot_u8s8(_mm256_setzero_si256(), q, xq);
-                acc[t][parity] =
-                    _mm256_fmadd_ps(_mm256_cvtepi32_ps(sum), _mm256_set1_ps(scale[t][j]), acc[t][parity]);
+            acc[i][t] = _mm256_setzero_ps();
+    for (int64_t b = 0; b < blocks; ++b) {
+        const std::byte* gb = w + b * static_cast<int64_t>(kGroupBlock);
+        // Fetch a few group blocks ahead: each is read once, and the loads below would otherwise wait for
+        // memory at every new cache line.
+        for (size_t line = 0; line < kGroupBlock; line += 64)
+            _mm_prefetch(reinterpret_cast<const char*>(gb + 8 * kGroupBlock + line), _MM_HINT_T0);
+        __m256i q[8];
+        group_codes<F>(gb, q);
+        __m256i sum[T];
+        for (int t = 0; t < T; ++t)
+            sum[t] = kOffset != 0 ? _mm256_set1_epi32(-kOffset * load_i32(x[t] + kQ8SSum))
+                                  : _mm256_setzero_si256();
+        for (int g = 0; g < 8; ++g) {
+            if constexpr (kSignTrick) {
+                for (int t = 0; t < T; ++t)
+                    sum[t] = dot_s8s8_avx2<Dot>(sum[t], q[g],
+                                                _mm256_set1_epi32(load_i32(x[t] + kQ8SCodes + 4 * g)));
+            } else {
+                const __m256i u =
+                    F::kSigned ? _mm256_xor_si256(q[g], _mm256_set1_epi8(static_cast<char>(0x80))) : q[g];
+                for (int t = 0; t < T; ++t)
+                    sum[t] = Dot::dot_u8s8(sum[t], u, _mm256_set1_epi32(load_i32(x[t] + kQ8SCodes + 4 * g)));
             }
-        };
-        int j = 0;
-        for (; j + 4 <= nb; j += 4) {
-            // Pass 1 touches each cache line of a chunk first and would wait for memory with little work to
-            // overlap: fetch the next chunk while this one is computed (4 blocks: at least 64 bytes).
-            _mm_prefetch(reinterpret_cast<const char*>(wc + (kChunk + j) * B), _MM_HINT_T0);
-            if constexpr (B * 4 > 64)
-                _mm_prefetch(reinterpret_cast<const char*>(wc + (kChunk + j) * B + 64), _MM_HINT_T0);
-            block(j, 0);
-            block(j + 1, 1 % P);
-            block(j + 2, 2 % P);
-            block(j + 3, 3 % P);
         }
-        for (; j < nb; ++j)
-            block(j, 0);
+        const __m256 d = group_halves(gb);
+        __m256* a = acc[P == 1 ? 0 : b % P];
+        for (int t = 0; t < T; ++t) {
+            float dx;
+            std::memcpy(&dx, x[t] + kQ8SScale, 4);
+            a[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sum[t]), _mm256_mul_ps(d, _mm256_set1_ps(dx)), a[t]);
+            if constexpr (F::kMin) {
+                float dsum;
+                std::memcpy(&dsum, x[t] + kQ8SScaledSum, 4);
+                a[t] = _mm256_fmadd_ps(group_halves(gb + L.min_offset()), _mm256_set1_ps(dsum), a[t]);
+            }
+            x[t] += kQ8SBytes;
+        }
     }
-    for (int t = 0; t < T; ++t) {
-        __m256 total = acc[t][0];
-        for (int i = 1; i < P; ++i)
-            total = _mm256_add_ps(total, acc[t][i]);
-        if constexpr (kTerm) total = _mm256_add_ps(total, terms[t]);
-        out[t] = total;
-    }
+    for (int t = 0; t < T; ++t)
+        out[t] = P == 1 ? acc[0][t] : _mm256_add_ps(acc[0][t], acc[P - 1][t]);
 }
 
 // ---- K-quants with Q8_K activations --------------------------------------------------------------------
@@ -245,6 +171,28 @@ inline __m256 hsum8(const __m256 v[8]) {
     return _mm256_add_ps(_mm256_permute2f128_ps(a, b, 0x20), _mm256_permute2f128_ps(a, b, 0x31));
 }
 
+// Calls run.operator()<T>(t0) for the inputs of a problem in tiles of T = 4, then one tile of the 1 to 3
+// left.
+template <class Run>
+void for_input_tiles(int64_t n, Run&& run) {
+    int64_t t = 0;
+    for (; t + 4 <= n; t += 4)
+        run.template operator()<4>(t);
+    switch (n - t) {
+        case 3:
+            run.template operator()<3>(t);
+            break;
+        case 2:
+            run.template operator()<2>(t);
+            break;
+        case 1:
+            run.template operator()<1>(t);
+            break;
+        default:
+            break;
+    }
+}
+
 // Rows [row_begin, row_end) for every input, four inputs at a time. `kernel<T>(row, t0, out)` leaves the T
 // unreduced row totals in out. With one input the horizontal sums are done for 8 rows at once: a row's
 // last multiply-adds, sum and store would otherwise form a chain of some 30 cycles at the end of every row,
@@ -267,32 +215,34 @@ void gemv_rows(const MatmulProblem& p, int64_t row_begin, int64_t row_end, Kerne
             for (int t = 0; t < T; ++t)
                 p.outputs[(t0 + t) * p.output_stride + r] = hsum(totals[t]);
         };
-        int64_t t = 0;
-        for (; t + 4 <= p.n; t += 4)
-            run.template operator()<4>(t);
-        switch (p.n - t) {
-            case 3:
-                run.template operator()<3>(t);
-                break;
-            case 2:
-                run.template operator()<2>(t);
-                break;
-            case 1:
-                run.template operator()<1>(t);
-                break;
-            default:
-                break;
-        }
+        for_input_tiles(p.n, run);
     }
 }
 
+// Rows [row_begin, row_end) of interleaved weights for every input, four inputs at a time; row_begin is a
+// multiple of 8 (the kernels' row_multiple is).
 template <class Dot, class F>
-void legacy_gemv_rows(const MatmulProblem& p, int64_t row_begin, int64_t row_end) {
-    thread_local ScratchBuffer buffer;
-    LegacyInputs<Dot, F> in(p, buffer);
-    gemv_rows(p, row_begin, row_end, [&]<int T>(int64_t row, int64_t t0, __m256* out) {
-        legacy_gemv<Dot, F, T>(p, in, row, t0, out);
-    });
+void interleaved_gemv_rows(const MatmulProblem& p, int64_t row_begin, int64_t row_end) {
+    for (int64_t r = row_begin; r < row_end; r += kInterleavedRows) {
+        const int64_t group = r / kInterleavedRows;
+        const int rows = static_cast<int>(min64(kInterleavedRows, row_end - r));
+        __m256 totals[4];
+        auto run = [&]<int T>(int64_t t0) {
+            interleaved_gemv<Dot, F, T>(p, group, t0, totals);
+            for (int t = 0; t < T; ++t) {
+                float* y = p.outputs + (t0 + t) * p.output_stride + r;
+                if (rows == kInterleavedRows) {
+                    _mm256_storeu_ps(y, totals[t]);
+                } else {
+                    alignas(32) float lanes[8];
+                    _mm256_store_ps(lanes, totals[t]);
+                    for (int i = 0; i < rows; ++i)
+                        y[i] = lanes[i];
+                }
+            }
+        };
+        for_input_tiles(p.n, run);
+    }
 }
 
 template <class Dot, class F>

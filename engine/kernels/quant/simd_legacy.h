@@ -1,79 +1,75 @@
-// The 32-element formats seen by the SIMD kernels: where a block keeps its scale (and minimum), and its 32
-// codes unpacked into one 256-bit vector in element order. Include only from files compiled with AVX2 or
-// better; templates over a dot policy of simd_int8.h.
+// The 32-element formats (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1) as the SIMD kernels see them: 8 rows interleaved
+// (kernels/quant/interleaved.h), one "group block" per 32-element block column. Include only from files
+// compiled with AVX2 or better.
 #pragma once
 
 #include <cstddef>
+#include <utility>
 
+#include "kernels/quant/interleaved.h"
 #include "kernels/quant/simd_int8.h"
-#include "tensor/quant_blocks.h"
 
 namespace loom::simd {
 namespace {  // internal linkage: see simd_int8.h
 
-// 4-bit codes of 16 bytes: element i < 16 is the low nibble of byte i, element i + 16 its high nibble. The 16
-// bytes go to both halves of the vector; shifting the upper half right by 4 brings the high nibbles down.
-inline __m256i nibbles32(const std::byte* qs) {
-    __m256i both = _mm256_broadcastsi128_si256(load128(qs));
-    return _mm256_and_si256(_mm256_srlv_epi64(both, _mm256_setr_epi64x(0, 0, 4, 4)), _mm256_set1_epi8(15));
+// Each format: its interleaved layout, the offset subtracted from codes (0 when the format has a minimum
+// instead), whether it has a minimum, and whether its codes are signed bytes (Q8_0).
+template <InterleavedFormat L, int Offset>
+struct LegacyFormat {
+    static constexpr InterleavedFormat kLayout = L;
+    static constexpr int kOffset = Offset;
+    static constexpr bool kMin = L.has_min, kSigned = L.code_bits == 8;
+};
+using Q8_0Format = LegacyFormat<kInterleavedQ8_0, 0>;
+using Q4_0Format = LegacyFormat<kInterleavedQ4_0, 8>;
+using Q4_1Format = LegacyFormat<kInterleavedQ4_1, 0>;
+using Q5_0Format = LegacyFormat<kInterleavedQ5_0, 16>;
+using Q5_1Format = LegacyFormat<kInterleavedQ5_1, 0>;
+
+// Calls f(std::integral_constant<int, I>{}) for I = 0 .. N - 1: loops whose index must be a constant
+// (shift counts, offsets).
+template <int N, class Fn>
+[[gnu::always_inline]] inline void for_each_index(Fn&& f) {
+    [&]<int... I>(std::integer_sequence<int, I...>) {
+        (f(std::integral_constant<int, I>{}), ...);
+    }
+    (std::make_integer_sequence<int, N>{});
 }
 
-// Each format: block bytes, the offset subtracted from codes (0 when the format has a minimum instead),
-// whether it has a minimum (an fp16 right after the scale), whether codes are signed bytes (Q8_0), and
-// `codes`, the 32 codes of a block (unsigned unless kSigned).
-struct Q8_0Format {
-    static constexpr size_t kBytes = sizeof(BlockQ8_0);
-    static constexpr int kOffset = 0;
-    static constexpr bool kMin = false, kSigned = true;
-    template <class Dot>
-    static __m256i codes(const std::byte* block) {
-        return load256(block + offsetof(BlockQ8_0, qs));
+// The codes of one group block: q[g] holds elements 4g .. 4g+3 of each of the 8 rows (row = 32-bit lane),
+// as unsigned bytes, except Q8_0's, which stay signed.
+//   4-bit formats: chunk c's low nibbles are elements 4c .. 4c+3, its high nibbles 16+4c .. 16+4c+3;
+//   5-bit formats: plus bit p of each byte of the transposed high-bit words, moved to bit 4 (p = g);
+//   Q8_0: chunk g as stored.
+template <class F>
+[[gnu::always_inline]] inline void group_codes(const std::byte* group_block, __m256i q[8]) {
+    constexpr InterleavedFormat L = F::kLayout;
+    const std::byte* codes = group_block + L.codes_offset();
+    if constexpr (L.code_bits == 8) {
+        for_each_index<8>([&](auto g) { q[g] = load256(codes + 32 * g); });
+    } else {
+        const __m256i nibble = _mm256_set1_epi8(15);
+        for_each_index<4>([&](auto c) {
+            __m256i w = load256(codes + 32 * c);
+            q[c] = _mm256_and_si256(w, nibble);
+            q[4 + c] = _mm256_and_si256(_mm256_srli_epi16(w, 4), nibble);
+        });
+        if constexpr (L.has_high_bits) {
+            const __m256i high = load256(group_block + L.high_offset());
+            const __m256i bit4 = _mm256_set1_epi8(16);
+            for_each_index<8>([&](auto g) {
+                constexpr int p = g;
+                __m256i at4 = p <= 4 ? _mm256_slli_epi32(high, 4 - p) : _mm256_srli_epi32(high, p - 4);
+                q[g] = _mm256_or_si256(q[g], _mm256_and_si256(at4, bit4));
+            });
+        }
     }
-};
+}
 
-struct Q4_0Format {
-    static constexpr size_t kBytes = sizeof(BlockQ4_0);
-    static constexpr int kOffset = 8;
-    static constexpr bool kMin = false, kSigned = false;
-    template <class Dot>
-    static __m256i codes(const std::byte* block) {
-        return nibbles32(block + offsetof(BlockQ4_0, qs));
-    }
-};
-
-struct Q4_1Format {
-    static constexpr size_t kBytes = sizeof(BlockQ4_1);
-    static constexpr int kOffset = 0;
-    static constexpr bool kMin = true, kSigned = false;
-    template <class Dot>
-    static __m256i codes(const std::byte* block) {
-        return nibbles32(block + offsetof(BlockQ4_1, qs));
-    }
-};
-
-struct Q5_0Format {
-    static constexpr size_t kBytes = sizeof(BlockQ5_0);
-    static constexpr int kOffset = 16;
-    static constexpr bool kMin = false, kSigned = false;
-    template <class Dot>
-    static __m256i codes(const std::byte* block) {
-        __m256i high = Dot::bits_to_bytes(load_u32(block + offsetof(BlockQ5_0, qh)), 16);
-        return _mm256_or_si256(nibbles32(block + offsetof(BlockQ5_0, qs)), high);
-    }
-};
-
-struct Q5_1Format {
-    static constexpr size_t kBytes = sizeof(BlockQ5_1);
-    static constexpr int kOffset = 0;
-    static constexpr bool kMin = true, kSigned = false;
-    template <class Dot>
-    static __m256i codes(const std::byte* block) {
-        __m256i high = Dot::bits_to_bytes(load_u32(block + offsetof(BlockQ5_1, qh)), 16);
-        return _mm256_or_si256(nibbles32(block + offsetof(BlockQ5_1, qs)), high);
-    }
-};
-
-static_assert(offsetof(BlockQ4_1, m) == 2 && offsetof(BlockQ5_1, m) == 2, "the minimum follows the scale");
+// The 8 fp16 scales (or, at offset 16, minimums) of a group block as floats.
+inline __m256 group_halves(const std::byte* p) {
+    return _mm256_cvtph_ps(load128(p));
+}
 
 }  // namespace
 }  // namespace loom::simd

@@ -71,7 +71,8 @@ const MatmulKernel* kernel_of() {
                                      k_quant ? quantize_row_q8_k : quantize_row_q8_0s,
                                      panel_or_gemv_rows<Isa, Dot, FormatOf<Type>>,
                                      Isa::kRows,
-                                     Level};
+                                     Level,
+                                     /*interleaved_rows=*/!k_quant};
     return &kernel;
 }
 

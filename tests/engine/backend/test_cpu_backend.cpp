@@ -6,7 +6,10 @@
 
 #include "backend/cpu_backend.h"
 #include "kernels/convert.h"
+#include "kernels/matmul.h"
 #include "test_support.h"
+#include "util/error.h"
+#include "util/system_memory.h"
 
 using namespace loom;
 
@@ -33,6 +36,31 @@ std::vector<float> read_all(CpuBackend& backend, const Tensor& t) {
     return out;
 }
 
+// The m rows of k values in w stored as `dtype`; w is then overwritten with the stored (rounded) values,
+// which the references use.
+std::vector<std::byte> store_rows(DType dtype, std::vector<float>& w, int m, int k) {
+    const size_t row = row_bytes(dtype, k);
+    std::vector<std::byte> stored(size_t(m) * row);
+    for (int r = 0; r < m; ++r) {
+        row_from_float(dtype, &w[size_t(r * k)], k, stored.data() + r * row);
+        row_to_float(dtype, stored.data() + r * row, k, &w[size_t(r * k)]);
+    }
+    return stored;
+}
+
+// y[t, r] = dot(w row r, x row t) in double: w is [m, k], x is [n, k].
+std::vector<float> product(const std::vector<float>& w, const std::vector<float>& x, int m, int k, int n) {
+    std::vector<float> y(size_t(n * m));
+    for (int t = 0; t < n; ++t)
+        for (int r = 0; r < m; ++r) {
+            double sum = 0;
+            for (int i = 0; i < k; ++i)
+                sum += double(w[size_t(r * k + i)]) * x[size_t(t * k + i)];
+            y[size_t(t * m + r)] = float(sum);
+        }
+    return y;
+}
+
 }  // namespace
 
 class TestCpuBackend : public QObject {
@@ -53,26 +81,45 @@ class TestCpuBackend : public QObject {
         DType dtype = static_cast<DType>(type);
         for (auto [m, k, n] : {std::tuple{1, 1, 1}, {7, 33, 1}, {37, 100, 5}, {130, 67, 9}, {4, 512, 17}}) {
             std::vector<float> w = random_values(size_t(m * k), 1), x = random_values(size_t(n * k), 2);
-            std::vector<std::byte> stored(size_t(m) * row_bytes(dtype, k));
-            for (int r = 0; r < m; ++r)
-                row_from_float(dtype, &w[size_t(r * k)], k, stored.data() + r * row_bytes(dtype, k));
-            // The reference uses the stored (rounded) weights.
-            for (int r = 0; r < m; ++r)
-                row_to_float(dtype, stored.data() + r * row_bytes(dtype, k), k, &w[size_t(r * k)]);
-            Tensor weights = backend.upload({dtype, m, k, stored, nullptr});
+            std::vector<std::byte> stored = store_rows(dtype, w, m, k);
+            Tensor weights = backend.upload({dtype, m, k, stored});
             Tensor inputs = f32_tensor(backend, n, k, x);
             Tensor out = backend.allocate(DType::F32, n, m);
             backend.matmul(inputs, weights, out);
-            std::vector<float> got = read_all(backend, out), expected(size_t(n * m));
-            for (int t = 0; t < n; ++t)
-                for (int r = 0; r < m; ++r) {
-                    double sum = 0;
-                    for (int i = 0; i < k; ++i)
-                        sum += double(w[size_t(r * k + i)]) * x[size_t(t * k + i)];
-                    expected[size_t(t * m + r)] = float(sum);
-                }
+            std::vector<float> got = read_all(backend, out), expected = product(w, x, m, k, n);
             QVERIFY2(test::relative_error(got, expected) < 1e-5,
                      qPrintable(QString("%1x%2x%3").arg(m).arg(k).arg(n)));
+        }
+    }
+
+    // Weights of the 32-element formats are held as interleaved rows for their SIMD kernels: products,
+    // embedding lookups and reads still see the stored values, for row counts that leave a partial group.
+    void quantizedWeightsInTheKernelsLayout() {
+        for (DType dtype : {DType::Q4_0, DType::Q8_0, DType::Q5_1, DType::Q4_K}) {
+            for (int threads : {1, 2}) {
+                CpuBackend backend(threads);
+                const int m = 37, n = 3, kk = dtype == DType::Q4_K ? 256 : 96;
+                std::vector<float> w = random_values(size_t(m * kk), 3), x = random_values(size_t(n * kk), 4);
+                std::vector<std::byte> stored = store_rows(dtype, w, m, kk);
+                Tensor weights = backend.upload({dtype, m, kk, stored});
+                QCOMPARE(backend.interleaved(weights), matmul_kernel(dtype).interleaved_rows);
+                QCOMPARE(read_all(backend, weights), w);
+                Tensor looked_up = backend.allocate(DType::F32, 3, kk);
+                const int32_t tokens[] = {36, 0, 9};
+                backend.embed(weights, tokens, looked_up);
+                std::vector<float> rows = read_all(backend, looked_up);
+                for (int i = 0; i < 3; ++i)
+                    QVERIFY(std::equal(rows.begin() + i * kk, rows.begin() + (i + 1) * kk,
+                                       w.begin() + tokens[i] * kk));
+                Tensor inputs = f32_tensor(backend, n, kk, x);
+                Tensor out = backend.allocate(DType::F32, n, m);
+                backend.matmul(inputs, weights, out);
+                std::vector<float> got = read_all(backend, out), expected = product(w, x, m, kk, n);
+                // Activations are quantized to 8 bits: about 1 % of the product.
+                QVERIFY2(test::relative_error(got, expected) < 2e-2,
+                         qPrintable(QString("%1 x%2").arg(dtype_name(dtype).data()).arg(threads)));
+                if (backend.interleaved(weights)) QVERIFY_THROWS_EXCEPTION(Error, backend.write(weights, w));
+            }
         }
     }
 
@@ -241,6 +288,13 @@ class TestCpuBackend : public QObject {
         test::expect_error([&] { backend.add(out, foreign); }, "another backend");
         Tensor wrong = backend.allocate(DType::F32, 2, 8);
         test::expect_error([&] { backend.matmul(out, wrong, wrong); }, "shapes differ");
+        // Weights beyond the memory the system has are refused before anything is copied.
+        if (available_memory_bytes() > 0) {
+            backend.check_weights_fit(1 << 20);
+            test::expect_error(
+                [&] { backend.check_weights_fit(available_memory_bytes() * 2 + (uint64_t{1} << 40)); },
+                "of memory is available");
+        }
     }
 };
 

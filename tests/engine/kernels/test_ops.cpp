@@ -152,28 +152,40 @@ class TestOps : public QObject {
         }
     }
 
+    // The attention loops over cache rows: every row count (whole groups of four and the rest) and widths
+    // that are and are not multiples of the vector width, rows `stride` apart.
     void vectorKernels() {
         std::mt19937 rng(34);
         for (KernelLevel level : test::supported_levels()) {
             const VectorKernels& vec = vector_kernels(level);
-            for (int64_t n : {1, 7, 8, 15, 16, 17, 33, 64, 100}) {
-                std::vector<float> a = test::random_values(size_t(n), rng),
-                                   b = test::random_values(size_t(n), rng);
-                double want = 0.0, magnitude = 0.0;
-                for (size_t i = 0; i < size_t(n); ++i) {
-                    want += double{a[i]} * b[i];
-                    magnitude += std::fabs(double{a[i]} * b[i]);
+            for (int64_t n : {1, 7, 8, 15, 16, 17, 33, 64, 100})
+                for (int64_t count : {1, 3, 4, 9}) {
+                    const int64_t stride = n + 5;
+                    std::vector<float> q = test::random_values(size_t(n), rng),
+                                       rows = test::random_values(size_t(count * stride), rng),
+                                       weights = test::random_values(size_t(count), rng);
+                    std::vector<float> dots(size_t(count), -1.0f), sums(size_t(n) + 1, -1.0f);
+                    vec.dot_rows(q.data(), rows.data(), stride, count, n, dots.data());
+                    vec.sum_rows(weights.data(), rows.data(), stride, count, n, sums.data());
+                    for (int64_t j = 0; j < count; ++j) {
+                        double want = 0.0, magnitude = 0.0;
+                        for (int64_t i = 0; i < n; ++i) {
+                            want += double{q[size_t(i)]} * rows[size_t(j * stride + i)];
+                            magnitude += std::fabs(double{q[size_t(i)]} * rows[size_t(j * stride + i)]);
+                        }
+                        QVERIFY(std::fabs(dots[size_t(j)] - want) <= 1e-6 * magnitude * std::sqrt(double(n)));
+                    }
+                    for (int64_t i = 0; i < n; ++i) {
+                        double want = 0.0, magnitude = 0.0;
+                        for (int64_t j = 0; j < count; ++j) {
+                            want += double{weights[size_t(j)]} * rows[size_t(j * stride + i)];
+                            magnitude += std::fabs(double{weights[size_t(j)]} * rows[size_t(j * stride + i)]);
+                        }
+                        QVERIFY(std::fabs(sums[size_t(i)] - want) <=
+                                1e-6 * magnitude * std::sqrt(double(count)));
+                    }
+                    QCOMPARE(sums[size_t(n)], -1.0f);  // nothing written past n
                 }
-                QVERIFY(std::fabs(vec.dot(a.data(), b.data(), n) - want) <=
-                        1e-6 * magnitude * std::sqrt(double(n)));
-                std::vector<float> y = b;
-                vec.axpy(0.75f, a.data(), y.data(), n);
-                for (size_t i = 0; i < size_t(n); ++i) {
-                    double expected =
-                        b[i] + 0.75 * a[i];  // one rounding (or none, with a fused multiply-add)
-                    QVERIFY(std::fabs(y[i] - expected) <= 1e-7 * (std::fabs(b[i]) + std::fabs(0.75 * a[i])));
-                }
-            }
         }
     }
 };

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "kernel_test_support.h"
+#include "kernels/quant/interleaved.h"
 #include "kernels/quant/quant.h"
 #include "tensor/dtype.h"
 #include "util/error.h"
@@ -318,6 +319,57 @@ class TestQuantFormats : public QObject {
                   ratio);
             QVERIFY2(ratio < 0.97, qPrintable(QString::fromStdString(std::string(dtype_name(c.type)))));
         }
+    }
+
+    // Interleaving 8 rows (kernels/quant/interleaved.h) only reorders bytes: every row comes back exactly,
+    // the padding rows of the last group are zeros, and the 5th bits of lane r's byte j of code vector p
+    // are bit p of byte j of its transposed high-bit word, as the SIMD kernels read them.
+    void interleavedRowsRoundTrip() {
+        std::mt19937 rng(21);
+        for (DType type : {DType::Q8_0, DType::Q4_0, DType::Q4_1, DType::Q5_0, DType::Q5_1}) {
+            const InterleavedFormat* f = interleaved_format(type);
+            QVERIFY(f != nullptr);
+            QCOMPARE(f->block_bytes, dtype_info(type).block_bytes);
+            for (int64_t rows : {1, 7, 8, 9, 33})
+                for (int64_t blocks : {1, 3}) {
+                    const int64_t k = 32 * blocks;
+                    std::vector<uint8_t> stored = test::random_blocks(type, rows * blocks, rng);
+                    const auto* src = reinterpret_cast<const std::byte*>(stored.data());
+                    const int64_t groups = (rows + 7) / 8;
+                    std::vector<std::byte> packed(interleaved_bytes(type, rows, k), std::byte{0xAA});
+                    QCOMPARE(packed.size(), size_t(groups * 8) * row_bytes(type, k));
+                    interleave_rows(type, src, rows, k, 0, groups, packed.data());
+                    std::vector<std::byte> row(row_bytes(type, k));
+                    for (int64_t r = 0; r < groups * 8; ++r) {
+                        deinterleave_row(type, packed.data(), k, r, row.data());
+                        if (r < rows) {
+                            QVERIFY2(std::memcmp(row.data(), src + r * row.size(), row.size()) == 0,
+                                     qPrintable(QString("%1 rows %2 k %3: row %4")
+                                                    .arg(dtype_name(type).data())
+                                                    .arg(rows)
+                                                    .arg(k)
+                                                    .arg(r)));
+                        } else {
+                            for (std::byte b : row)
+                                QCOMPARE(int(b), 0);
+                        }
+                    }
+                    if (!f->has_high_bits) continue;
+                    for (int64_t r = 0; r < rows; ++r)
+                        for (int64_t b = 0; b < blocks; ++b) {
+                            uint32_t qh, word;
+                            std::memcpy(&qh, src + r * row.size() + b * f->block_bytes + f->stored_high(), 4);
+                            std::memcpy(&word,
+                                        packed.data() + (r / 8) * blocks * f->group_block_bytes() +
+                                            b * f->group_block_bytes() + f->high_offset() + 4 * (r % 8),
+                                        4);
+                            for (int p = 0; p < 8; ++p)
+                                for (int j = 0; j < 4; ++j)
+                                    QCOMPARE((word >> (8 * j + p)) & 1u, (qh >> (4 * p + j)) & 1u);
+                        }
+                }
+        }
+        QVERIFY(interleaved_format(DType::Q4_K) == nullptr);
     }
 
     void refusesBadRows() {

@@ -7,6 +7,7 @@
 
 #include "kernel_test_support.h"
 #include "kernels/matmul.h"
+#include "kernels/quant/interleaved.h"
 #include "kernels/quant/quant.h"
 #include "util/error.h"
 
@@ -35,17 +36,25 @@ struct Shape {
     int64_t rows, k, n;
 };
 
-// Runs `kernel` the way the CPU backend does: activations converted once, rows handed out in two ranges that
-// split at a multiple of row_multiple.
-std::vector<float> run(const MatmulKernel& kernel, const std::vector<uint8_t>& weights,
+// Runs `kernel` the way the CPU backend does: weights interleaved if the kernel wants them so, activations
+// converted once, rows handed out in two ranges that split at a multiple of row_multiple.
+std::vector<float> run(const MatmulKernel& kernel, const std::vector<uint8_t>& stored,
                        const std::vector<float>& x, Shape s, std::vector<std::byte>& converted) {
+    std::vector<uint8_t> interleaved;
+    if (kernel.interleaved_rows) {
+        interleaved.resize(interleaved_bytes(kernel.weight_type, s.rows, s.k));
+        const int64_t groups = (s.rows + kInterleavedRows - 1) / kInterleavedRows;
+        interleave_rows(kernel.weight_type, reinterpret_cast<const std::byte*>(stored.data()), s.rows, s.k, 0,
+                        groups, reinterpret_cast<std::byte*>(interleaved.data()));
+    }
+    const std::vector<uint8_t>& weights = kernel.interleaved_rows ? interleaved : stored;
     size_t input_row = row_bytes(kernel.input_type, s.k);
     converted.assign(input_row * static_cast<size_t>(s.n), std::byte{0});
     for (int64_t t = 0; t < s.n; ++t)
         kernel.convert_input(x.data() + t * s.k, s.k, converted.data() + static_cast<size_t>(t) * input_row);
     MatmulProblem p;
     p.weights = reinterpret_cast<const std::byte*>(weights.data());
-    p.weight_row_bytes = weights.size() / static_cast<size_t>(s.rows);
+    p.weight_row_bytes = stored.size() / static_cast<size_t>(s.rows);
     p.inputs = converted.data();
     p.input_row_bytes = input_row;
     p.n = s.n;
