@@ -7,16 +7,6 @@
 
 namespace loom {
 
-static_assert(kInterleavedQ8_0.block_bytes == sizeof(BlockQ8_0) &&
-              kInterleavedQ4_0.block_bytes == sizeof(BlockQ4_0) &&
-              kInterleavedQ4_1.block_bytes == sizeof(BlockQ4_1) &&
-              kInterleavedQ5_0.block_bytes == sizeof(BlockQ5_0) &&
-              kInterleavedQ5_1.block_bytes == sizeof(BlockQ5_1));
-static_assert(kInterleavedQ5_1.codes_offset() + 8 * kInterleavedQ5_1.code_bytes() ==
-              kInterleavedQ5_1.group_block_bytes());
-static_assert(kInterleavedQ8_0.codes_offset() + 8 * kInterleavedQ8_0.code_bytes() ==
-              kInterleavedQ8_0.group_block_bytes());
-
 namespace {
 
 // The 32 high bits of a stored block (bit e for element e) and their interleaved word (bit 8j + p for
@@ -37,6 +27,30 @@ uint32_t untranspose_high_bits(uint32_t word) {
     return out;
 }
 
+// The formats: block bytes, elements, the fp16 scalars, the transposed high-bit word.
+constexpr InterleavedFormat kQ8_0{sizeof(BlockQ8_0), kLegacyBlock, 0, 2};
+constexpr InterleavedFormat kQ4_0{sizeof(BlockQ4_0), kLegacyBlock, 0, 2};
+constexpr InterleavedFormat kQ4_1{sizeof(BlockQ4_1), kLegacyBlock, 0, 4};
+constexpr InterleavedFormat kQ5_0{sizeof(BlockQ5_0), kLegacyBlock, 0, 2,
+                                  static_cast<int>(offsetof(BlockQ5_0, qh))};
+constexpr InterleavedFormat kQ5_1{sizeof(BlockQ5_1), kLegacyBlock, 0, 4,
+                                  static_cast<int>(offsetof(BlockQ5_1, qh))};
+constexpr InterleavedFormat kQ4_K{sizeof(BlockQ4_K), kSuperBlock, 0, 4};
+constexpr InterleavedFormat kQ5_K{sizeof(BlockQ5_K), kSuperBlock, 0, 4};
+constexpr InterleavedFormat kQ6_K{sizeof(BlockQ6_K), kSuperBlock, offsetof(BlockQ6_K, d), sizeof(BlockQ6_K)};
+
+// Calls move(stored_offset, group_offset, bytes) for each unit (2 or 4 bytes) of lane `lane`'s block.
+template <class Move>
+void for_each_unit(const InterleavedFormat& f, int lane, Move&& move) {
+    auto run = [&](size_t begin, size_t end, size_t unit) {
+        for (size_t o = begin; o < end; o += unit)
+            move(o, interleaved_offset(begin) + kInterleavedRows * (o - begin) + unit * lane, unit);
+    };
+    run(0, f.halves_begin, 4);
+    run(f.halves_begin, f.halves_end, 2);
+    run(f.halves_end, f.block_bytes, 4);
+}
+
 const InterleavedFormat& format_of(DType type) {
     const InterleavedFormat* f = interleaved_format(type);
     if (!f) fail("weights of type ", dtype_name(type), " have no interleaved layout");
@@ -48,15 +62,21 @@ const InterleavedFormat& format_of(DType type) {
 const InterleavedFormat* interleaved_format(DType type) {
     switch (type) {
         case DType::Q8_0:
-            return &kInterleavedQ8_0;
+            return &kQ8_0;
         case DType::Q4_0:
-            return &kInterleavedQ4_0;
+            return &kQ4_0;
         case DType::Q4_1:
-            return &kInterleavedQ4_1;
+            return &kQ4_1;
         case DType::Q5_0:
-            return &kInterleavedQ5_0;
+            return &kQ5_0;
         case DType::Q5_1:
-            return &kInterleavedQ5_1;
+            return &kQ5_1;
+        case DType::Q4_K:
+            return &kQ4_K;
+        case DType::Q5_K:
+            return &kQ5_K;
+        case DType::Q6_K:
+            return &kQ6_K;
         default:
             return nullptr;
     }
@@ -68,38 +88,36 @@ size_t interleaved_bytes(DType type, int64_t rows, int64_t k) {
 }
 
 void scatter_block(const InterleavedFormat& f, const std::byte* block, int lane, std::byte* group_block) {
-    std::memcpy(group_block + 2 * lane, block, 2);
-    if (f.has_min) std::memcpy(group_block + f.min_offset() + 2 * lane, block + f.stored_min(), 2);
-    if (f.has_high_bits) {
-        uint32_t qh;
-        std::memcpy(&qh, block + f.stored_high(), 4);
-        const uint32_t word = transpose_high_bits(qh);
-        std::memcpy(group_block + f.high_offset() + 4 * lane, &word, 4);
-    }
-    const std::byte* codes = block + f.stored_codes();
-    for (size_t c = 0; c < f.code_bytes() / 4; ++c)
-        std::memcpy(group_block + f.codes_offset() + 32 * c + 4 * lane, codes + 4 * c, 4);
+    for_each_unit(f, lane, [&](size_t stored, size_t grouped, size_t bytes) {
+        if (static_cast<int>(stored) == f.transposed_word) {
+            uint32_t qh;
+            std::memcpy(&qh, block + stored, 4);
+            const uint32_t word = transpose_high_bits(qh);
+            std::memcpy(group_block + grouped, &word, 4);
+        } else {
+            std::memcpy(group_block + grouped, block + stored, bytes);
+        }
+    });
 }
 
 void gather_block(const InterleavedFormat& f, const std::byte* group_block, int lane, std::byte* block) {
-    std::memcpy(block, group_block + 2 * lane, 2);
-    if (f.has_min) std::memcpy(block + f.stored_min(), group_block + f.min_offset() + 2 * lane, 2);
-    if (f.has_high_bits) {
-        uint32_t word;
-        std::memcpy(&word, group_block + f.high_offset() + 4 * lane, 4);
-        const uint32_t qh = untranspose_high_bits(word);
-        std::memcpy(block + f.stored_high(), &qh, 4);
-    }
-    std::byte* codes = block + f.stored_codes();
-    for (size_t c = 0; c < f.code_bytes() / 4; ++c)
-        std::memcpy(codes + 4 * c, group_block + f.codes_offset() + 32 * c + 4 * lane, 4);
+    for_each_unit(f, lane, [&](size_t stored, size_t grouped, size_t bytes) {
+        if (static_cast<int>(stored) == f.transposed_word) {
+            uint32_t word;
+            std::memcpy(&word, group_block + grouped, 4);
+            const uint32_t qh = untranspose_high_bits(word);
+            std::memcpy(block + stored, &qh, 4);
+        } else {
+            std::memcpy(block + stored, group_block + grouped, bytes);
+        }
+    });
 }
 
 void interleave_rows(DType type, const std::byte* stored, int64_t rows, int64_t k, int64_t group_begin,
                      int64_t group_end, std::byte* out) {
     const InterleavedFormat& f = format_of(type);
     const size_t row = row_bytes(type, k);
-    const int64_t blocks = k / kLegacyBlock;
+    const int64_t blocks = k / f.block_elements;
     const size_t group_bytes = static_cast<size_t>(blocks) * f.group_block_bytes();
     for (int64_t g = group_begin; g < group_end; ++g) {
         std::byte* group = out + static_cast<size_t>(g) * group_bytes;
@@ -117,7 +135,7 @@ void interleave_rows(DType type, const std::byte* stored, int64_t rows, int64_t 
 
 void deinterleave_row(DType type, const std::byte* interleaved, int64_t k, int64_t row, std::byte* out) {
     const InterleavedFormat& f = format_of(type);
-    const int64_t blocks = k / kLegacyBlock;
+    const int64_t blocks = k / f.block_elements;
     const size_t group_bytes = static_cast<size_t>(blocks) * f.group_block_bytes();
     const std::byte* group = interleaved + static_cast<size_t>(row / kInterleavedRows) * group_bytes;
     const int lane = static_cast<int>(row % kInterleavedRows);

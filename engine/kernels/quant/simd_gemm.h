@@ -12,7 +12,8 @@
 // inputs and every broadcast activation word R rows. The panel (about 100 KB for k = 4864) stays in L2 while
 // all inputs pass over it.
 //
-// Per panel and 32- or 256-element unit the panel stores:
+// Panels are packed from the weights' layout: interleaved rows (legacy formats, Q4_K, Q5_K, Q6_K) or as
+// stored (Q2_K, Q3_K). Per panel and 32- or 256-element unit the panel stores:
 //   legacy formats (unit = block):   codes[8][R][4] bytes, scale d[R] floats, minimum m[R] floats
 //   K-quants (unit = super-block):   codes[64][R][4] bytes, sub-block scales d*scale_j[S][R] floats,
 //                                    minimum pairs[8][R] (2 x int16), dmin (or d)[R] floats
@@ -141,23 +142,22 @@ struct LegacyPanel {
     // block, the 8 code vectors that are the panel's columns for those rows, and its 8 scales. (Rows past
     // `rows` are the zero padding of the last group, or zeros.)
     static void pack(const MatmulProblem& p, int64_t r0, int rows, std::byte* panel) {
-        constexpr InterleavedFormat L = Fmt::kLayout;
         const int64_t units = p.k / 32;
         for (int h = 0; h < R / kInterleavedRows; ++h) {
             const bool present = h * kInterleavedRows < rows;
             const std::byte* group =
-                p.weights + (r0 / kInterleavedRows + h) * units * static_cast<int64_t>(L.group_block_bytes());
+                p.weights + (r0 / kInterleavedRows + h) * units * static_cast<int64_t>(Fmt::kGroupBlock);
             for (int64_t u = 0; u < units; ++u) {
                 std::byte* out = panel + u * static_cast<int64_t>(kUnitBytes);
                 auto* scale = reinterpret_cast<float*>(out + kCodeBytes) + kInterleavedRows * h;
                 float* minimum = scale + R;
-                const std::byte* gb = group + u * static_cast<int64_t>(L.group_block_bytes());
+                const std::byte* gb = group + u * static_cast<int64_t>(Fmt::kGroupBlock);
                 __m256i q[8];
                 if (present) {
                     group_codes<Fmt>(gb, q);
                     _mm256_storeu_ps(scale, group_halves(gb));
                     _mm256_storeu_ps(minimum,
-                                     Fmt::kMin ? group_halves(gb + L.min_offset()) : _mm256_setzero_ps());
+                                     Fmt::kMin ? group_halves(gb + Fmt::kMins) : _mm256_setzero_ps());
                 } else {
                     for (__m256i& v : q)
                         v = _mm256_setzero_si256();
@@ -240,6 +240,67 @@ struct KPanel {
     static constexpr size_t kUnitBytes = kMinScaleOffset + 4 * R;
 
     static void pack(const MatmulProblem& p, int64_t r0, int rows, std::byte* panel) {
+        if constexpr (Fmt::kInterleaved)
+            pack_groups(p, r0, rows, panel);
+        else
+            pack_stored(p, r0, rows, panel);
+    }
+
+    // From interleaved rows: each group of 8 rows gives, per super-block, the code vectors that are the
+    // panel's columns for those rows (simd_k_quants.h's round_codes), and its scales 8 rows at a time.
+    static void pack_groups(const MatmulProblem& p, int64_t r0, int rows, std::byte* panel) {
+        const int64_t units = p.k / kSuperBlock;
+        for (int h = 0; h < R / kInterleavedRows; ++h) {
+            const bool present = h * kInterleavedRows < rows;
+            const std::byte* group =
+                p.weights + (r0 / kInterleavedRows + h) * units * static_cast<int64_t>(Fmt::kGroupBlock);
+            for (int64_t u = 0; u < units; ++u) {
+                std::byte* out = panel + u * static_cast<int64_t>(kUnitBytes);
+                auto lanes = [&](size_t offset, int index) {
+                    return out + offset + 4 * (static_cast<size_t>(index) * R + kInterleavedRows * h);
+                };
+                const std::byte* gb = group + u * static_cast<int64_t>(Fmt::kGroupBlock);
+                if (!present) {
+                    for (int g = 0; g < kSuperBlock / 4; ++g)
+                        _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + g * 4 * R + 32 * h),
+                                            _mm256_setzero_si256());
+                    for (int j = 0; j < kSubBlocks; ++j)
+                        _mm256_storeu_si256(reinterpret_cast<__m256i*>(lanes(kScaleOffset, j)),
+                                            _mm256_setzero_si256());
+                    for (int i = 0; i < 8; ++i)
+                        _mm256_storeu_si256(reinterpret_cast<__m256i*>(lanes(kPairOffset, i)),
+                                            _mm256_setzero_si256());
+                    _mm256_storeu_si256(reinterpret_cast<__m256i*>(lanes(kMinScaleOffset, 0)),
+                                        _mm256_setzero_si256());
+                    continue;
+                }
+                for_each_index<Fmt::kRounds>([&](auto round) {
+                    Fmt::template round_codes<round>(gb, [&](int, int element, __m256i q) {
+                        _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + element * R + 32 * h), q);
+                    });
+                });
+                const typename Fmt::GroupScales s = Fmt::group_scales(gb);
+                const __m256 d = group_halves(gb + Fmt::kGroupD);
+                for_each_index<kSubBlocks>([&](auto j) {
+                    _mm256_storeu_ps(reinterpret_cast<float*>(lanes(kScaleOffset, j)),
+                                     _mm256_mul_ps(d, _mm256_cvtepi32_ps(Fmt::template scale<j>(s))));
+                });
+                for_each_index<8>([&](auto i) {
+                    const __m256i low =
+                        _mm256_and_si256(Fmt::template min16<2 * i>(s), _mm256_set1_epi32(0xffff));
+                    const __m256i high = _mm256_slli_epi32(Fmt::template min16<2 * i + 1>(s), 16);
+                    _mm256_storeu_si256(reinterpret_cast<__m256i*>(lanes(kPairOffset, i)),
+                                        _mm256_or_si256(low, high));
+                });
+                _mm256_storeu_ps(reinterpret_cast<float*>(lanes(kMinScaleOffset, 0)),
+                                 group_halves(gb + Fmt::kGroupDmin));
+            }
+        }
+    }
+
+    // From rows as stored: each row's super-block unpacked (simd_k_quants.h's codes() and scales()), then
+    // the codes of R rows transposed into the panel's columns.
+    static void pack_stored(const MatmulProblem& p, int64_t r0, int rows, std::byte* panel) {
         const int64_t units = p.k / kSuperBlock;
         alignas(64) uint8_t codes[R][kSuperBlock];
         alignas(32) int16_t scale16[16], min16[16];
@@ -376,10 +437,12 @@ void panel_or_gemv_rows(const MatmulProblem& p, int64_t row_begin, int64_t row_e
     using F = typename Format::F;
     if (p.n <= 0) return;
     if (p.n < kPrefillInputs) {
-        if constexpr (Format::kK)
-            k_gemv_rows<Dot, F>(p, row_begin, row_end);
-        else
+        if constexpr (!Format::kK)
             interleaved_gemv_rows<Dot, F>(p, row_begin, row_end);
+        else if constexpr (F::kInterleaved)
+            k_interleaved_gemv_rows<Dot, F>(p, row_begin, row_end);
+        else
+            k_gemv_rows<Dot, F>(p, row_begin, row_end);
     } else if constexpr (Format::kK) {
         gemm_rows<Isa, KPanel<Isa, F>>(p, row_begin, row_end);
     } else {

@@ -3,10 +3,10 @@
 // With one input the work is streaming the weights from memory: each weight row is read once, unpacked to
 // bytes in registers and multiplied with the (cache-resident) activations. The compute per weight byte has to
 // stay below what memory delivers (about 5 bytes per cycle per core here), so the inner loops are short.
-// The 32-element formats are read as interleaved rows (kernels/quant/interleaved.h): 8 rows per vector, one
+// Most formats are read as interleaved rows (kernels/quant/interleaved.h): 8 rows per vector, one
 // dot-product instruction per 4 codes of 8 rows, the float work done once for 8 rows and no horizontal sums.
-// K-quants, whose 256-element super-blocks already give each row long integer runs, are read as stored,
-// one row at a time. Up to four inputs share each unpacked block (small batches, prompt tails).
+// Q2_K and Q3_K are read as stored, one row at a time. Up to four inputs share each unpacked block (small
+// batches, prompt tails).
 //
 // Templates over a dot policy (simd_int8.h) and a format (simd_legacy.h, simd_k_quants.h); T is the number of
 // inputs computed together. Include only from files compiled with AVX2 or better.
@@ -35,10 +35,9 @@ constexpr size_t kQ8SCodes = offsetof(BlockQ8_0S, qs);
 // the dot product of row 8 * group + i with input t0 + t.
 template <class Dot, class F, int T>
 void interleaved_gemv(const MatmulProblem& p, int64_t group, int64_t t0, __m256* out) {
-    constexpr InterleavedFormat L = F::kLayout;
     constexpr bool kSignTrick = F::kSigned && !Dot::kVnni;  // maddubs would saturate on w + 128
     constexpr int kOffset = F::kSigned ? (kSignTrick ? 0 : 128) : F::kOffset;
-    constexpr size_t kGroupBlock = L.group_block_bytes();
+    constexpr size_t kGroupBlock = F::kGroupBlock;
     const int64_t blocks = p.k / kLegacyBlock;
     const std::byte* w = p.weights + group * blocks * static_cast<int64_t>(kGroupBlock);
     const std::byte* x[T];
@@ -84,7 +83,7 @@ void interleaved_gemv(const MatmulProblem& p, int64_t group, int64_t t0, __m256*
             if constexpr (F::kMin) {
                 float dsum;
                 std::memcpy(&dsum, x[t] + kQ8SScaledSum, 4);
-                a[t] = _mm256_fmadd_ps(group_halves(gb + L.min_offset()), _mm256_set1_ps(dsum), a[t]);
+                a[t] = _mm256_fmadd_ps(group_halves(gb + F::kMins), _mm256_set1_ps(dsum), a[t]);
             }
             x[t] += kQ8SBytes;
         }
@@ -93,7 +92,45 @@ void interleaved_gemv(const MatmulProblem& p, int64_t group, int64_t t0, __m256*
         out[t] = P == 1 ? acc[0][t] : _mm256_add_ps(acc[0][t], acc[P - 1][t]);
 }
 
-// ---- K-quants with Q8_K activations --------------------------------------------------------------------
+// ---- K-quants as interleaved rows (Q4_K, Q5_K, Q6_K) with Q8_K activations ------------------------------
+
+// 8 rows (one interleaved group) times inputs t0 .. t0 + T - 1: per group block the integer sums of
+// k_group_dot (simd_k_quants.h), then for all 8 rows at once
+//   acc += (d * d_x) * sum - (dmin * d_x) * mins.
+template <class Dot, class F, int T>
+void k_interleaved_gemv(const MatmulProblem& p, int64_t group, int64_t t0, __m256* out) {
+    constexpr size_t kGroupBlock = F::kGroupBlock;
+    const int64_t blocks = p.k / kSuperBlock;
+    const std::byte* w = p.weights + group * blocks * static_cast<int64_t>(kGroupBlock);
+    const std::byte* x[T];
+    for (int t = 0; t < T; ++t)
+        x[t] = p.inputs + (t0 + t) * static_cast<int64_t>(p.input_row_bytes);
+    __m256 acc[T];
+    for (int t = 0; t < T; ++t)
+        acc[t] = _mm256_setzero_ps();
+    for (int64_t b = 0; b < blocks; ++b) {
+        const std::byte* gb = w + b * static_cast<int64_t>(kGroupBlock);
+        for (size_t line = 0; line < kGroupBlock; line += 64)
+            _mm_prefetch(reinterpret_cast<const char*>(gb + kGroupBlock + line), _MM_HINT_T0);
+        __m256i sum[T], mins[T];
+        k_group_dot<F, Dot, T>(gb, x, sum, mins);
+        const __m256 d = group_halves(gb + F::kGroupD);
+        for (int t = 0; t < T; ++t) {
+            float dx;
+            std::memcpy(&dx, x[t] + kQ8KScale, 4);
+            const __m256 scale_x = _mm256_set1_ps(dx);
+            acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sum[t]), _mm256_mul_ps(d, scale_x), acc[t]);
+            acc[t] = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(mins[t]),
+                                      _mm256_mul_ps(group_halves(gb + F::kGroupDmin), scale_x), acc[t]);
+            x[t] += sizeof(BlockQ8_K);
+        }
+    }
+    for (int t = 0; t < T; ++t)
+        out[t] = acc[t];
+}
+
+// ---- K-quants as stored (Q2_K, Q3_K) with Q8_K
+// activations---------------------------------------------------------------
 
 // Byte-shuffle controls that turn a vector holding scales 0..7 (or 8..15) of a super-block in both 128-bit
 // halves into [scale 2c x 8 | scale 2c + 1 x 8], the 16-bit scales of the 32 elements of chunk c.
@@ -220,15 +257,16 @@ void gemv_rows(const MatmulProblem& p, int64_t row_begin, int64_t row_end, Kerne
 }
 
 // Rows [row_begin, row_end) of interleaved weights for every input, four inputs at a time; row_begin is a
-// multiple of 8 (the kernels' row_multiple is).
-template <class Dot, class F>
-void interleaved_gemv_rows(const MatmulProblem& p, int64_t row_begin, int64_t row_end) {
+// multiple of 8 (the kernels' row_multiple is). `kernel<T>(group, t0, out)` leaves in lane i of out[t] the
+// dot product of row 8 * group + i with input t0 + t.
+template <class Kernel>
+void group_rows(const MatmulProblem& p, int64_t row_begin, int64_t row_end, Kernel&& kernel) {
     for (int64_t r = row_begin; r < row_end; r += kInterleavedRows) {
         const int64_t group = r / kInterleavedRows;
         const int rows = static_cast<int>(min64(kInterleavedRows, row_end - r));
         __m256 totals[4];
         auto run = [&]<int T>(int64_t t0) {
-            interleaved_gemv<Dot, F, T>(p, group, t0, totals);
+            kernel.template operator()<T>(group, t0, totals);
             for (int t = 0; t < T; ++t) {
                 float* y = p.outputs + (t0 + t) * p.output_stride + r;
                 if (rows == kInterleavedRows) {
@@ -243,6 +281,20 @@ void interleaved_gemv_rows(const MatmulProblem& p, int64_t row_begin, int64_t ro
         };
         for_input_tiles(p.n, run);
     }
+}
+
+template <class Dot, class F>
+void interleaved_gemv_rows(const MatmulProblem& p, int64_t row_begin, int64_t row_end) {
+    group_rows(p, row_begin, row_end, [&]<int T>(int64_t group, int64_t t0, __m256* out) {
+        interleaved_gemv<Dot, F, T>(p, group, t0, out);
+    });
+}
+
+template <class Dot, class F>
+void k_interleaved_gemv_rows(const MatmulProblem& p, int64_t row_begin, int64_t row_end) {
+    group_rows(p, row_begin, row_end, [&]<int T>(int64_t group, int64_t t0, __m256* out) {
+        k_interleaved_gemv<Dot, F, T>(p, group, t0, out);
+    });
 }
 
 template <class Dot, class F>

@@ -22,6 +22,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <new>
+#include <utility>
 
 namespace loom::simd {
 namespace {  // internal linkage: see simd_int8.h
@@ -74,6 +75,16 @@ struct ScratchBuffer {
         return data;
     }
 };
+
+// Calls f(std::integral_constant<int, I>{}) for I = 0 .. N - 1: loops whose index must be a constant
+// (shift counts, offsets).
+template <int N, class Fn>
+[[gnu::always_inline]] inline void for_each_index(Fn&& f) {
+    [&]<int... I>(std::integer_sequence<int, I...>) {
+        (f(std::integral_constant<int, I>{}), ...);
+    }
+    (std::make_integer_sequence<int, N>{});
+}
 
 inline __m256i load256(const void* p) {
     return _mm256_loadu_si256(static_cast<const __m256i*>(p));

@@ -4,37 +4,33 @@
 #pragma once
 
 #include <cstddef>
-#include <utility>
+#include <type_traits>
 
 #include "kernels/quant/interleaved.h"
 #include "kernels/quant/simd_int8.h"
+#include "tensor/quant_blocks.h"
 
 namespace loom::simd {
 namespace {  // internal linkage: see simd_int8.h
 
-// Each format: its interleaved layout, the offset subtracted from codes (0 when the format has a minimum
-// instead), whether it has a minimum, and whether its codes are signed bytes (Q8_0).
-template <InterleavedFormat L, int Offset>
+// Each format: its block, the offset subtracted from codes (0 when the format has a minimum instead), and
+// where the fields of its group blocks are (interleaved.h: 8 times their offset in the stored block).
+template <class Block, int Offset, bool Min, bool HighBits>
 struct LegacyFormat {
-    static constexpr InterleavedFormat kLayout = L;
     static constexpr int kOffset = Offset;
-    static constexpr bool kMin = L.has_min, kSigned = L.code_bits == 8;
+    static constexpr bool kMin = Min, kHighBits = HighBits, kInterleaved = true;
+    static constexpr bool kSigned = std::is_same_v<Block, BlockQ8_0>;  // codes are signed bytes
+    static constexpr size_t kGroupBlock = kInterleavedRows * sizeof(Block);
+    static constexpr size_t kStoredCodes = sizeof(Block) - (kSigned ? 32 : 16);
+    static constexpr size_t kMins = interleaved_offset(2);                 // m[8], after d[8]
+    static constexpr size_t kHigh = interleaved_offset(kStoredCodes - 4);  // the transposed high bits
+    static constexpr size_t kCodes = interleaved_offset(kStoredCodes);     // 32 bytes per 4-byte word
 };
-using Q8_0Format = LegacyFormat<kInterleavedQ8_0, 0>;
-using Q4_0Format = LegacyFormat<kInterleavedQ4_0, 8>;
-using Q4_1Format = LegacyFormat<kInterleavedQ4_1, 0>;
-using Q5_0Format = LegacyFormat<kInterleavedQ5_0, 16>;
-using Q5_1Format = LegacyFormat<kInterleavedQ5_1, 0>;
-
-// Calls f(std::integral_constant<int, I>{}) for I = 0 .. N - 1: loops whose index must be a constant
-// (shift counts, offsets).
-template <int N, class Fn>
-[[gnu::always_inline]] inline void for_each_index(Fn&& f) {
-    [&]<int... I>(std::integer_sequence<int, I...>) {
-        (f(std::integral_constant<int, I>{}), ...);
-    }
-    (std::make_integer_sequence<int, N>{});
-}
+using Q8_0Format = LegacyFormat<BlockQ8_0, 0, false, false>;
+using Q4_0Format = LegacyFormat<BlockQ4_0, 8, false, false>;
+using Q4_1Format = LegacyFormat<BlockQ4_1, 0, true, false>;
+using Q5_0Format = LegacyFormat<BlockQ5_0, 16, false, true>;
+using Q5_1Format = LegacyFormat<BlockQ5_1, 0, true, true>;
 
 // The codes of one group block: q[g] holds elements 4g .. 4g+3 of each of the 8 rows (row = 32-bit lane),
 // as unsigned bytes, except Q8_0's, which stay signed.
@@ -43,9 +39,8 @@ template <int N, class Fn>
 //   Q8_0: chunk g as stored.
 template <class F>
 [[gnu::always_inline]] inline void group_codes(const std::byte* group_block, __m256i q[8]) {
-    constexpr InterleavedFormat L = F::kLayout;
-    const std::byte* codes = group_block + L.codes_offset();
-    if constexpr (L.code_bits == 8) {
+    const std::byte* codes = group_block + F::kCodes;
+    if constexpr (F::kSigned) {
         for_each_index<8>([&](auto g) { q[g] = load256(codes + 32 * g); });
     } else {
         const __m256i nibble = _mm256_set1_epi8(15);
@@ -54,8 +49,8 @@ template <class F>
             q[c] = _mm256_and_si256(w, nibble);
             q[4 + c] = _mm256_and_si256(_mm256_srli_epi16(w, 4), nibble);
         });
-        if constexpr (L.has_high_bits) {
-            const __m256i high = load256(group_block + L.high_offset());
+        if constexpr (F::kHighBits) {
+            const __m256i high = load256(group_block + F::kHigh);
             const __m256i bit4 = _mm256_set1_epi8(16);
             for_each_index<8>([&](auto g) {
                 constexpr int p = g;

@@ -92,13 +92,14 @@ class TestCpuBackend : public QObject {
         }
     }
 
-    // Weights of the 32-element formats are held as interleaved rows for their SIMD kernels: products,
-    // embedding lookups and reads still see the stored values, for row counts that leave a partial group.
+    // Quantized weights are held as interleaved rows where their SIMD kernels want them (all types but Q2_K
+    // and Q3_K): products, embedding lookups and reads still see the stored values, for row counts that
+    // leave a partial group.
     void quantizedWeightsInTheKernelsLayout() {
-        for (DType dtype : {DType::Q4_0, DType::Q8_0, DType::Q5_1, DType::Q4_K}) {
+        for (DType dtype : {DType::Q4_0, DType::Q8_0, DType::Q5_1, DType::Q4_K, DType::Q6_K, DType::Q3_K}) {
             for (int threads : {1, 2}) {
                 CpuBackend backend(threads);
-                const int m = 37, n = 3, kk = dtype == DType::Q4_K ? 256 : 96;
+                const int m = 37, n = 3, kk = dtype_info(dtype).block_elements == 256 ? 256 : 96;
                 std::vector<float> w = random_values(size_t(m * kk), 3), x = random_values(size_t(n * kk), 4);
                 std::vector<std::byte> stored = store_rows(dtype, w, m, kk);
                 Tensor weights = backend.upload({dtype, m, kk, stored});

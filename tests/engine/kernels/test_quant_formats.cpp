@@ -322,17 +322,19 @@ class TestQuantFormats : public QObject {
     }
 
     // Interleaving 8 rows (kernels/quant/interleaved.h) only reorders bytes: every row comes back exactly,
-    // the padding rows of the last group are zeros, and the 5th bits of lane r's byte j of code vector p
-    // are bit p of byte j of its transposed high-bit word, as the SIMD kernels read them.
+    // the padding rows of the last group are zeros, a field at offset o of a block starts at 8 * o of its
+    // group block, and the 5th bits of lane r's byte j of code vector p are bit p of byte j of its
+    // transposed high-bit word, as the SIMD kernels read them.
     void interleavedRowsRoundTrip() {
         std::mt19937 rng(21);
-        for (DType type : {DType::Q8_0, DType::Q4_0, DType::Q4_1, DType::Q5_0, DType::Q5_1}) {
+        for (DType type : {DType::Q8_0, DType::Q4_0, DType::Q4_1, DType::Q5_0, DType::Q5_1, DType::Q4_K,
+                           DType::Q5_K, DType::Q6_K}) {
             const InterleavedFormat* f = interleaved_format(type);
             QVERIFY(f != nullptr);
             QCOMPARE(f->block_bytes, dtype_info(type).block_bytes);
             for (int64_t rows : {1, 7, 8, 9, 33})
                 for (int64_t blocks : {1, 3}) {
-                    const int64_t k = 32 * blocks;
+                    const int64_t k = f->block_elements * blocks;
                     std::vector<uint8_t> stored = test::random_blocks(type, rows * blocks, rng);
                     const auto* src = reinterpret_cast<const std::byte*>(stored.data());
                     const int64_t groups = (rows + 7) / 8;
@@ -354,22 +356,28 @@ class TestQuantFormats : public QObject {
                                 QCOMPARE(int(b), 0);
                         }
                     }
-                    if (!f->has_high_bits) continue;
+                    const size_t group_row = static_cast<size_t>(blocks) * f->group_block_bytes();
                     for (int64_t r = 0; r < rows; ++r)
                         for (int64_t b = 0; b < blocks; ++b) {
+                            const std::byte* block = src + r * row.size() + b * f->block_bytes;
+                            const std::byte* group_block =
+                                packed.data() + (r / 8) * group_row + b * f->group_block_bytes();
+                            const int lane = static_cast<int>(r % 8);
+                            // The first scale (or, for Q6_K, the first code word) where the rule puts it.
+                            const size_t unit = f->halves_begin == 0 ? 2 : 4;
+                            QVERIFY(std::memcmp(group_block + unit * lane, block, unit) == 0);
+                            if (f->transposed_word < 0) continue;
                             uint32_t qh, word;
-                            std::memcpy(&qh, src + r * row.size() + b * f->block_bytes + f->stored_high(), 4);
+                            std::memcpy(&qh, block + f->transposed_word, 4);
                             std::memcpy(&word,
-                                        packed.data() + (r / 8) * blocks * f->group_block_bytes() +
-                                            b * f->group_block_bytes() + f->high_offset() + 4 * (r % 8),
-                                        4);
+                                        group_block + interleaved_offset(f->transposed_word) + 4 * lane, 4);
                             for (int p = 0; p < 8; ++p)
                                 for (int j = 0; j < 4; ++j)
                                     QCOMPARE((word >> (8 * j + p)) & 1u, (qh >> (4 * p + j)) & 1u);
                         }
                 }
         }
-        QVERIFY(interleaved_format(DType::Q4_K) == nullptr);
+        QVERIFY(interleaved_format(DType::Q3_K) == nullptr);
     }
 
     void refusesBadRows() {
