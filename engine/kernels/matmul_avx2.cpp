@@ -9,12 +9,14 @@
 #include "kernels/matmul.h"
 #include "kernels/quant/quant_matmul.h"
 #include "util/half.h"
+#include "util/system_memory.h"
 
 namespace loom {
 
 namespace {
 
 struct LoadF32 {
+    static constexpr int kBytes = 4;  // per element
     static __m256 load(const std::byte* row, int64_t i) {
         return _mm256_loadu_ps(reinterpret_cast<const float*>(row) + i);
     }
@@ -26,6 +28,7 @@ struct LoadF32 {
 };
 
 struct LoadF16 {
+    static constexpr int kBytes = 2;  // per element
     static __m256 load(const std::byte* row, int64_t i) {
         return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(row + 2 * i)));
     }
@@ -37,6 +40,7 @@ struct LoadF16 {
 };
 
 struct LoadBF16 {
+    static constexpr int kBytes = 2;  // per element
     static __m256 load(const std::byte* row, int64_t i) {
         __m128i bits = _mm_loadu_si128(reinterpret_cast<const __m128i*>(row + 2 * i));
         return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(bits), 16));
@@ -91,14 +95,19 @@ void tile(const MatmulProblem& p, int64_t r0, int64_t t0) {
 }
 
 // One weight row times one input (decode), rows read one after the other as a single sequential stream
-// (see matmul_avx512.cpp), four independent accumulators.
+// and prefetched kPrefetchAheadBytes ahead (see matmul_avx512.cpp), four independent accumulators.
+
 template <class Load>
 float row_dot(const std::byte* w, const float* x, int64_t k) {
     __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
     int64_t i = 0;
-    for (; i + 32 <= k; i += 32)
+    for (; i + 32 <= k; i += 32) {
+        for (int line = 0; line < 32 * Load::kBytes; line += 64)
+            _mm_prefetch(reinterpret_cast<const char*>(w + i * Load::kBytes + kPrefetchAheadBytes + line),
+                         _MM_HINT_T0);
         for (int u = 0; u < 4; ++u)
             acc[u] = _mm256_fmadd_ps(Load::load(w, i + 8 * u), _mm256_loadu_ps(x + i + 8 * u), acc[u]);
+    }
     for (; i + 8 <= k; i += 8)
         acc[0] = _mm256_fmadd_ps(Load::load(w, i), _mm256_loadu_ps(x + i), acc[0]);
     float sum = horizontal_sum(_mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3])));

@@ -10,12 +10,14 @@
 #include "kernels/matmul.h"
 #include "kernels/quant/quant_matmul.h"
 #include "kernels/simd_avx512.h"
+#include "util/system_memory.h"
 
 namespace loom {
 
 namespace {
 
 struct LoadF32 {
+    static constexpr int kBytes = 4;  // per element
     static __m512 load(const std::byte* row, int64_t i) {
         return _mm512_loadu_ps(reinterpret_cast<const float*>(row) + i);
     }
@@ -25,6 +27,7 @@ struct LoadF32 {
 };
 
 struct LoadF16 {
+    static constexpr int kBytes = 2;  // per element
     static __m512 load(const std::byte* row, int64_t i) {
         return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + 2 * i)));
     }
@@ -34,6 +37,7 @@ struct LoadF16 {
 };
 
 struct LoadBF16 {
+    static constexpr int kBytes = 2;  // per element
     static __m512 widen(__m256i bits) {
         return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(bits), 16));
     }
@@ -89,14 +93,20 @@ void tile(const MatmulProblem& p, int64_t r0, int64_t t0) {
 // One weight row times one input (decode). Rows are read one after the other, a single sequential stream:
 // the 4-row tile above, which reads four rows side by side, streams from memory at about half the speed
 // (the hardware prefetchers follow one stream far better than four interleaved short ones). Four independent
-// accumulators hide the latency of the fused multiply-adds.
+// accumulators hide the latency of the fused multiply-adds. Each step also asks for the weights
+// kPrefetchAheadBytes ahead, into the next rows (util/system_memory.h says why).
+
 template <class Load>
 float row_dot(const std::byte* w, const float* x, int64_t k) {
     __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
     int64_t i = 0;
-    for (; i + 64 <= k; i += 64)
+    for (; i + 64 <= k; i += 64) {
+        for (int line = 0; line < 64 * Load::kBytes; line += 64)
+            _mm_prefetch(reinterpret_cast<const char*>(w + i * Load::kBytes + kPrefetchAheadBytes + line),
+                         _MM_HINT_T0);
         for (int u = 0; u < 4; ++u)
             acc[u] = _mm512_fmadd_ps(Load::load(w, i + 16 * u), _mm512_loadu_ps(x + i + 16 * u), acc[u]);
+    }
     for (; i < k; i += 16) {
         __mmask16 mask = avx512::first_lanes(k - i < 16 ? k - i : 16);
         acc[0] = _mm512_fmadd_ps(Load::load_tail(w, i, mask), _mm512_maskz_loadu_ps(mask, x + i), acc[0]);

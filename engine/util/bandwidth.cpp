@@ -22,15 +22,19 @@ double measure_memory_bandwidth(ThreadPool& pool) {
     auto read_all = [&] {
         pool.parallel_for(n, grain, [&](int64_t begin, int64_t end) {
             // Four independent folds: the compiler vectorises them, and the loads need not wait on each
-            // other.
+            // other. Each cache line also asks for the one kPrefetchAheadBytes ahead, as the decode kernels
+            // do: on some machines the hardware prefetchers alone leave a quarter of the bandwidth unused,
+            // and the bound must be the best that a reader can get.
+            constexpr int64_t kAhead = kPrefetchAheadBytes / sizeof(uint64_t);
             const uint64_t* p = data;
             uint64_t a = 0, b = 0, c = 0, d = 0;
             int64_t i = begin;
-            for (; i + 4 <= end; i += 4) {
-                a ^= p[i];
-                b ^= p[i + 1];
-                c ^= p[i + 2];
-                d ^= p[i + 3];
+            for (; i + 8 <= end; i += 8) {
+                __builtin_prefetch(p + i + kAhead);
+                a ^= p[i] ^ p[i + 4];
+                b ^= p[i + 1] ^ p[i + 5];
+                c ^= p[i + 2] ^ p[i + 6];
+                d ^= p[i + 3] ^ p[i + 7];
             }
             for (; i < end; ++i)
                 a ^= p[i];

@@ -15,6 +15,7 @@
 #include "kernels/matmul.h"
 #include "kernels/quant/simd_k_quants.h"
 #include "kernels/quant/simd_legacy.h"
+#include "util/system_memory.h"
 
 namespace loom::simd {
 namespace {  // internal linkage: see simd_int8.h
@@ -52,10 +53,10 @@ void interleaved_gemv(const MatmulProblem& p, int64_t group, int64_t t0, __m256*
             acc[i][t] = _mm256_setzero_ps();
     for (int64_t b = 0; b < blocks; ++b) {
         const std::byte* gb = w + b * static_cast<int64_t>(kGroupBlock);
-        // Fetch a few group blocks ahead: each is read once, and the loads below would otherwise wait for
-        // memory at every new cache line.
+        // Fetch ahead (util/system_memory.h): each group block is read once, and the loads below would
+        // otherwise wait for memory at every new cache line.
         for (size_t line = 0; line < kGroupBlock; line += 64)
-            _mm_prefetch(reinterpret_cast<const char*>(gb + 8 * kGroupBlock + line), _MM_HINT_T0);
+            _mm_prefetch(reinterpret_cast<const char*>(gb + kPrefetchAheadBytes + line), _MM_HINT_T0);
         __m256i q[8];
         group_codes<F>(gb, q);
         __m256i sum[T];
@@ -111,7 +112,7 @@ void k_interleaved_gemv(const MatmulProblem& p, int64_t group, int64_t t0, __m25
     for (int64_t b = 0; b < blocks; ++b) {
         const std::byte* gb = w + b * static_cast<int64_t>(kGroupBlock);
         for (size_t line = 0; line < kGroupBlock; line += 64)
-            _mm_prefetch(reinterpret_cast<const char*>(gb + kGroupBlock + line), _MM_HINT_T0);
+            _mm_prefetch(reinterpret_cast<const char*>(gb + kPrefetchAheadBytes + line), _MM_HINT_T0);
         __m256i sum[T], mins[T];
         k_group_dot<F, Dot, T>(gb, x, sum, mins);
         const __m256 d = group_halves(gb + F::kGroupD);
