@@ -1,7 +1,7 @@
 // The CPU backend: kernels from engine/kernels/ run by a thread pool on tensors in RAM. Weights are copied
 // into its own memory when uploaded (in 2 MiB pages where the system grants them), in the layout their
-// matrix kernel wants: most quantized formats as interleaved rows (kernels/quant/interleaved.h), the others
-// as stored.
+// matrix kernel wants: quantized formats as interleaved rows for the SIMD kernels (kernels/quant/
+// interleaved.h), everything else as stored.
 #pragma once
 
 #include <vector>

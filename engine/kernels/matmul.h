@@ -42,7 +42,7 @@ struct MatmulKernel {
     int64_t row_multiple;  // ranges handed to `rows` should be multiples of this (except the last)
     KernelLevel level;
     // Whether the kernel reads its weights as interleaved rows (kernels/quant/interleaved.h) instead of the
-    // stored layout: the SIMD kernels of most quantized formats do. Whoever owns the weights converts them
+    // stored layout: the SIMD kernels of the quantized formats do. Whoever owns the weights converts them
     // once (the CPU backend, when a model is loaded); weight_row_bytes stays that of a stored row.
     bool interleaved_rows = false;
 };

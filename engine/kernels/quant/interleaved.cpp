@@ -35,6 +35,8 @@ constexpr InterleavedFormat kQ5_0{sizeof(BlockQ5_0), kLegacyBlock, 0, 2,
                                   static_cast<int>(offsetof(BlockQ5_0, qh))};
 constexpr InterleavedFormat kQ5_1{sizeof(BlockQ5_1), kLegacyBlock, 0, 4,
                                   static_cast<int>(offsetof(BlockQ5_1, qh))};
+constexpr InterleavedFormat kQ2_K{sizeof(BlockQ2_K), kSuperBlock, offsetof(BlockQ2_K, d), sizeof(BlockQ2_K)};
+constexpr InterleavedFormat kQ3_K{sizeof(BlockQ3_K), kSuperBlock, offsetof(BlockQ3_K, d), sizeof(BlockQ3_K)};
 constexpr InterleavedFormat kQ4_K{sizeof(BlockQ4_K), kSuperBlock, 0, 4};
 constexpr InterleavedFormat kQ5_K{sizeof(BlockQ5_K), kSuperBlock, 0, 4};
 constexpr InterleavedFormat kQ6_K{sizeof(BlockQ6_K), kSuperBlock, offsetof(BlockQ6_K, d), sizeof(BlockQ6_K)};
@@ -71,6 +73,10 @@ const InterleavedFormat* interleaved_format(DType type) {
             return &kQ5_0;
         case DType::Q5_1:
             return &kQ5_1;
+        case DType::Q2_K:
+            return &kQ2_K;
+        case DType::Q3_K:
+            return &kQ3_K;
         case DType::Q4_K:
             return &kQ4_K;
         case DType::Q5_K:

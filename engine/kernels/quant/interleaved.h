@@ -1,5 +1,5 @@
-// Interleaved rows: the layout in which the SIMD kernels want most quantized formats (Q8_0, Q4_0, Q4_1,
-// Q5_0, Q5_1, Q4_K, Q5_K, Q6_K), made once when a model is loaded (backend/cpu_backend.cpp).
+// Interleaved rows: the layout in which the SIMD kernels want the quantized formats (Q8_0, Q4_0, Q4_1, Q5_0,
+// Q5_1 and the K-quants Q2_K .. Q6_K), made once when a model is loaded (backend/cpu_backend.cpp).
 //
 // Why: decoding one token multiplies each weight row with one activation vector. In the stored layout a
 // row is a run of blocks, and a kernel reading it one block at a time spends per block an unpack, integer

@@ -13,9 +13,9 @@
 //
 // Levels: scalar (everywhere), AVX2 (maddubs, or AVX-VNNI where the CPU has it), AVX-512 (needs AVX-512
 // VNNI; CPUs with AVX-512 but no VNNI get the AVX2 kernels). One token is multiplied by the kernels of
-// simd_gemv.h; from a few tokens on, weights are repacked into row panels (simd_gemm.h). The SIMD kernels of
-// all types but Q2_K and Q3_K take their weights as interleaved rows (interleaved.h), which the owner of the
-// weights makes once (MatmulKernel::interleaved_rows); the scalar ones take the stored layout.
+// simd_gemv.h; from a few tokens on, weights are repacked into row panels (simd_gemm.h). The SIMD kernels
+// take their weights as interleaved rows (interleaved.h), which the owner of the weights makes once
+// (MatmulKernel::interleaved_rows); the scalar ones take the stored layout.
 #pragma once
 
 #include "kernels/matmul.h"

@@ -12,8 +12,8 @@
 // inputs and every broadcast activation word R rows. The panel (about 100 KB for k = 4864) stays in L2 while
 // all inputs pass over it.
 //
-// Panels are packed from the weights' layout: interleaved rows (legacy formats, Q4_K, Q5_K, Q6_K) or as
-// stored (Q2_K, Q3_K). Per panel and 32- or 256-element unit the panel stores:
+// Panels are packed from the weights' interleaved rows (kernels/quant/interleaved.h), whose 8-row groups
+// already hold codes 4 bytes per row. Per panel and 32- or 256-element unit the panel stores:
 //   legacy formats (unit = block):   codes[8][R][4] bytes, scale d[R] floats, minimum m[R] floats
 //   K-quants (unit = super-block):   codes[64][R][4] bytes, sub-block scales d*scale_j[S][R] floats,
 //                                    minimum pairs[8][R] (2 x int16), dmin (or d)[R] floats
@@ -88,41 +88,6 @@ struct Ymm8 {
         return Dot::dot_u8s8(acc, w_abs, _mm256_sign_epi8(_mm256_set1_epi32(x4), w));
     }
 };
-
-// Transposes an 8 x 8 matrix of 32-bit words held as 8 row vectors into 8 column vectors.
-inline void transpose8x8_epi32(__m256i m[8]) {
-    __m256i t[8], u[8];
-    for (int i = 0; i < 4; ++i) {
-        t[2 * i] = _mm256_unpacklo_epi32(m[2 * i], m[2 * i + 1]);      // a0 b0 a1 b1 | a4 b4 a5 b5
-        t[2 * i + 1] = _mm256_unpackhi_epi32(m[2 * i], m[2 * i + 1]);  // a2 b2 a3 b3 | a6 b6 a7 b7
-    }
-    for (int i = 0; i < 2; ++i) {
-        u[4 * i + 0] = _mm256_unpacklo_epi64(t[4 * i], t[4 * i + 2]);      // a0 b0 c0 d0 | a4 b4 c4 d4
-        u[4 * i + 1] = _mm256_unpackhi_epi64(t[4 * i], t[4 * i + 2]);      // a1 .. d1 | a5 .. d5
-        u[4 * i + 2] = _mm256_unpacklo_epi64(t[4 * i + 1], t[4 * i + 3]);  // a2 .. d2 | a6 .. d6
-        u[4 * i + 3] = _mm256_unpackhi_epi64(t[4 * i + 1], t[4 * i + 3]);  // a3 .. d3 | a7 .. d7
-    }
-    for (int i = 0; i < 4; ++i) {
-        m[i] = _mm256_permute2x128_si256(u[i], u[4 + i], 0x20);
-        m[4 + i] = _mm256_permute2x128_si256(u[i], u[4 + i], 0x31);
-    }
-}
-
-// Codes of one unit for R rows ([row][elements] bytes) interleaved into [elements / 4][row][4 bytes]: per
-// 32-byte column and 8 rows, an 8 x 8 transpose of 4-byte groups.
-template <int R, int Elements>
-void interleave_codes(const uint8_t (*rows)[Elements], std::byte* out) {
-    static_assert(R % 8 == 0 && Elements % 32 == 0);
-    for (int c = 0; c < Elements / 32; ++c)
-        for (int h = 0; h < R / 8; ++h) {
-            __m256i m[8];
-            for (int r = 0; r < 8; ++r)
-                m[r] = _mm256_load_si256(reinterpret_cast<const __m256i*>(&rows[8 * h + r][32 * c]));
-            transpose8x8_epi32(m);
-            for (int g = 0; g < 8; ++g)
-                _mm256_store_si256(reinterpret_cast<__m256i*>(out + (8 * c + g) * 4 * R + 32 * h), m[g]);
-        }
-}
 
 // ---- 32-element formats ------------------------------------------------------------------------------
 
@@ -239,16 +204,11 @@ struct KPanel {
     static constexpr size_t kMinScaleOffset = kPairOffset + 8 * 4 * R;
     static constexpr size_t kUnitBytes = kMinScaleOffset + 4 * R;
 
+    // The panel of rows r0 .. r0 + R - 1 from the interleaved weights: each group of 8 rows gives, per
+    // super-block, the code vectors that are the panel's columns for those rows (simd_k_quants.h's
+    // round_codes), and its scales 8 rows at a time. (Rows past `rows` are the zero padding of the last
+    // group, or zeros.)
     static void pack(const MatmulProblem& p, int64_t r0, int rows, std::byte* panel) {
-        if constexpr (Fmt::kInterleaved)
-            pack_groups(p, r0, rows, panel);
-        else
-            pack_stored(p, r0, rows, panel);
-    }
-
-    // From interleaved rows: each group of 8 rows gives, per super-block, the code vectors that are the
-    // panel's columns for those rows (simd_k_quants.h's round_codes), and its scales 8 rows at a time.
-    static void pack_groups(const MatmulProblem& p, int64_t r0, int rows, std::byte* panel) {
         const int64_t units = p.k / kSuperBlock;
         for (int h = 0; h < R / kInterleavedRows; ++h) {
             const bool present = h * kInterleavedRows < rows;
@@ -295,51 +255,6 @@ struct KPanel {
                 _mm256_storeu_ps(reinterpret_cast<float*>(lanes(kMinScaleOffset, 0)),
                                  group_halves(gb + Fmt::kGroupDmin));
             }
-        }
-    }
-
-    // From rows as stored: each row's super-block unpacked (simd_k_quants.h's codes() and scales()), then
-    // the codes of R rows transposed into the panel's columns.
-    static void pack_stored(const MatmulProblem& p, int64_t r0, int rows, std::byte* panel) {
-        const int64_t units = p.k / kSuperBlock;
-        alignas(64) uint8_t codes[R][kSuperBlock];
-        alignas(32) int16_t scale16[16], min16[16];
-        for (int64_t u = 0; u < units; ++u) {
-            std::byte* out = panel + u * static_cast<int64_t>(kUnitBytes);
-            auto* scales = reinterpret_cast<float*>(out + kScaleOffset);
-            auto* pairs = reinterpret_cast<uint32_t*>(out + kPairOffset);
-            auto* min_scale = reinterpret_cast<float*>(out + kMinScaleOffset);
-            for (int r = 0; r < R; ++r) {
-                if (r >= rows) {
-                    std::memset(codes[r], 0, kSuperBlock);
-                    for (int j = 0; j < kSubBlocks; ++j)
-                        scales[j * R + r] = 0.0f;
-                    for (int i = 0; i < 8; ++i)
-                        pairs[i * R + r] = 0;
-                    min_scale[r] = 0.0f;
-                    continue;
-                }
-                const std::byte* block = p.weights + (r0 + r) * static_cast<int64_t>(p.weight_row_bytes) +
-                                         u * static_cast<int64_t>(Fmt::kBytes);
-                __m256i q[8];
-                Fmt::template codes<Avx2Dot>(block, q);
-                for (int c = 0; c < 8; ++c)
-                    _mm256_store_si256(reinterpret_cast<__m256i*>(codes[r] + 32 * c), q[c]);
-                KScales s = Fmt::scales(block);
-                _mm256_store_si256(reinterpret_cast<__m256i*>(scale16), s.scale16);
-                // Minimum terms: the format's minimums, or offset * scale for the signed formats, per 16
-                // elements.
-                __m256i m =
-                    Fmt::kMin ? s.min16 : _mm256_mullo_epi16(s.scale16, _mm256_set1_epi16(Fmt::kOffset));
-                _mm256_store_si256(reinterpret_cast<__m256i*>(min16), m);
-                for (int j = 0; j < kSubBlocks; ++j)
-                    scales[j * R + r] = s.d * static_cast<float>(scale16[j * Fmt::kSub / 16]);
-                for (int i = 0; i < 8; ++i)
-                    pairs[i * R + r] = static_cast<uint16_t>(min16[2 * i]) |
-                                       static_cast<uint32_t>(static_cast<uint16_t>(min16[2 * i + 1])) << 16;
-                min_scale[r] = Fmt::kMin ? s.dmin : s.d;
-            }
-            interleave_codes<R, kSuperBlock>(codes, out);
         }
     }
 
@@ -437,12 +352,10 @@ void panel_or_gemv_rows(const MatmulProblem& p, int64_t row_begin, int64_t row_e
     using F = typename Format::F;
     if (p.n <= 0) return;
     if (p.n < kPrefillInputs) {
-        if constexpr (!Format::kK)
-            interleaved_gemv_rows<Dot, F>(p, row_begin, row_end);
-        else if constexpr (F::kInterleaved)
-            k_interleaved_gemv_rows<Dot, F>(p, row_begin, row_end);
-        else
+        if constexpr (Format::kK)
             k_gemv_rows<Dot, F>(p, row_begin, row_end);
+        else
+            legacy_gemv_rows<Dot, F>(p, row_begin, row_end);
     } else if constexpr (Format::kK) {
         gemm_rows<Isa, KPanel<Isa, F>>(p, row_begin, row_end);
     } else {

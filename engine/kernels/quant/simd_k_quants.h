@@ -1,7 +1,5 @@
-// The K-quant super-blocks seen by the SIMD kernels.
-//
-// Q4_K, Q5_K and Q6_K are read as 8 interleaved rows (kernels/quant/interleaved.h), lane i = row i of a
-// group block. Each describes its group block as
+// The K-quant super-blocks seen by the SIMD kernels, as 8 interleaved rows (kernels/quant/interleaved.h),
+// lane i = row i of a group block. Each format describes its group block as
 //   - kRounds rounds of code vectors: round_codes<R>(gb, visit) calls visit(slot, e, q) for vectors q that
 //     hold elements e .. e + 3 of each row as unsigned bytes; within a round, the vectors of one slot all
 //     belong to sub-block sub_block(R, slot), so a round's kSlots sub-blocks are finished together;
@@ -9,13 +7,9 @@
 //     multiplies the activations' sum over the 16 elements J (the minimum, or offset times scale);
 //   - minimum_terms(): sum_J min16<J> * bsum_J for T activation blocks, the format's fastest way.
 // The one-token kernel (k_group_dot below, simd_gemv.h) and the panels of the prefill kernel (simd_gemm.h)
-// are written once against this.
+// are written once against this. A row's dot product with a super-block is then
 //
-// Q2_K and Q3_K (kInterleaved false) are read as stored, one row at a time: their 256 codes unpacked into
-// eight 256-bit vectors in element order, and their sub-block scales (and minimums) as sixteen 16-bit
-// values, one per 16 elements, so that both look the same to the kernels:
-//
-//   value(e) = d * scale16[e / 16] * (code(e) - kOffset) - dmin * min16[e / 16]
+//   d * d_x * sum_J scale_J * dot_J  -  dmin * d_x * sum_J min16_J * bsum_J     (dmin = d for Q3_K, Q6_K)
 //
 // Include only from files compiled with AVX2 or better; templates over a dot policy of simd_int8.h.
 #pragma once
@@ -28,18 +22,6 @@
 
 namespace loom::simd {
 namespace {  // internal linkage: see simd_int8.h
-
-struct KScales {
-    __m256i scale16;  // 16 x int16
-    __m256i min16;    // 16 x int16 (formats with a minimum)
-    float d = 0.0f, dmin = 0.0f;
-};
-
-inline float half_at(const std::byte* p) {
-    uint16_t h;
-    std::memcpy(&h, p, 2);
-    return _cvtsh_ss(h);
-}
 
 // Moves bit `From` of every byte to bit `To` and clears the others.
 template <int From, int To>
@@ -68,67 +50,157 @@ inline __m256i broadcast_codes(const std::byte* x, int e) {
     return _mm256_set1_epi32(load_i32(x + kQ8KCodes + e));
 }
 
-// Q2_K: 2-bit codes, 4-bit scale and minimum per 16 elements.
+// sum_J c_J * bsum_J over the 16 activation sums of a Q8_K block, for coefficients c given per lane as
+// 16-bit pairs: (c_4w, c_4w+2) in pairs[2w] and (c_4w+1, c_4w+3) in pairs[2w + 1], the order in which
+// shifts and masks take them out of the 4 bytes of a lane.
+template <class Dot>
+[[gnu::always_inline]] inline __m256i sums_times_pairs(const __m256i pairs[8], const std::byte* x) {
+    // Words (b0, b2) (b1, b3) (b4, b6) (b5, b7) | (b8, b10) ... (b13, b15).
+    const __m256i order = _mm256_setr_epi8(0, 1, 4, 5, 2, 3, 6, 7, 8, 9, 12, 13, 10, 11, 14, 15, 0, 1, 4, 5,
+                                           2, 3, 6, 7, 8, 9, 12, 13, 10, 11, 14, 15);
+    const __m256i sums = _mm256_shuffle_epi8(load256(x + kQ8KSums), order);
+    __m256i acc = _mm256_setzero_si256();
+    for (int i = 0; i < 8; ++i)
+        acc = Dot::dot_s16(acc, pairs[i], _mm256_permutevar8x32_epi32(sums, _mm256_set1_epi32(i)));
+    return acc;
+}
+
+// The signed bytes of 4 words (16 per lane) as the 16-bit pairs of sums_times_pairs.
+inline void signed_byte_pairs(const __m256i words[4], __m256i pairs[8]) {
+    for (int w = 0; w < 4; ++w) {
+        pairs[2 * w] = _mm256_srai_epi16(_mm256_slli_epi16(words[w], 8), 8);
+        pairs[2 * w + 1] = _mm256_srai_epi16(words[w], 8);
+    }
+}
+
+// The rounds of the formats whose codes sit 32 elements apart in the bytes of a 32-byte run (Q2_K, Q3_K,
+// Q6_K): round 2n + h covers words p = 4h .. 4h + 3 of half n (elements 128n .. 128n + 127), and slot s
+// the elements 128n + 32s + 4p .. + 3, which belong to sub-block 8n + 2s + h.
+constexpr int sub_block_of_halves(int round, int slot) {
+    return 8 * (round / 2) + 2 * slot + round % 2;
+}
+
+// Q2_K: 2-bit codes, 4-bit scale and minimum per 16 elements. Element 128n + 32s + l is bits 2s of byte l
+// of qs's half n.
 struct Q2_KFormat {
-    static constexpr size_t kBytes = sizeof(BlockQ2_K);
-    static constexpr int kSub = 16, kOffset = 0;
-    static constexpr bool kMin = true, kInterleaved = false;
-    template <class Dot>
-    static void codes(const std::byte* b, __m256i q[8]) {
+    static constexpr int kSub = 16;
+    static constexpr size_t kGroupBlock = kInterleavedRows * sizeof(BlockQ2_K);
+    static constexpr size_t kGroupD = interleaved_offset(offsetof(BlockQ2_K, d));
+    static constexpr size_t kGroupDmin = interleaved_offset(offsetof(BlockQ2_K, dmin));
+    static constexpr int kRounds = 4, kSlots = 4;
+    static constexpr int sub_block(int round, int slot) { return sub_block_of_halves(round, slot); }
+
+    template <int Round, class Visit>
+    [[gnu::always_inline]] static void round_codes(const std::byte* gb, Visit&& visit) {
+        constexpr int n = Round / 2, h = Round % 2;
+        const std::byte* qs = gb + interleaved_offset(offsetof(BlockQ2_K, qs));
         const __m256i three = _mm256_set1_epi8(3);
-        for (int n = 0; n < 2; ++n) {
-            __m256i qs = load256(b + offsetof(BlockQ2_K, qs) + 32 * n);
-            q[4 * n + 0] = _mm256_and_si256(qs, three);
-            q[4 * n + 1] = _mm256_and_si256(_mm256_srli_epi16(qs, 2), three);
-            q[4 * n + 2] = _mm256_and_si256(_mm256_srli_epi16(qs, 4), three);
-            q[4 * n + 3] = _mm256_and_si256(_mm256_srli_epi16(qs, 6), three);
+        for (int p = 4 * h; p < 4 * h + 4; ++p) {
+            const __m256i w = load256(qs + 32 * (8 * n + p));
+            visit(0, 128 * n + 4 * p, _mm256_and_si256(w, three));
+            visit(1, 128 * n + 32 + 4 * p, _mm256_and_si256(_mm256_srli_epi16(w, 2), three));
+            visit(2, 128 * n + 64 + 4 * p, _mm256_and_si256(_mm256_srli_epi16(w, 4), three));
+            visit(3, 128 * n + 96 + 4 * p, _mm256_and_si256(_mm256_srli_epi16(w, 6), three));
         }
     }
-    static KScales scales(const std::byte* b) {
-        __m128i raw = load128(b + offsetof(BlockQ2_K, scales));
-        const __m128i low = _mm_set1_epi8(15);
-        return {_mm256_cvtepu8_epi16(_mm_and_si128(raw, low)),
-                _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(raw, 4), low)),
-                half_at(b + offsetof(BlockQ2_K, d)), half_at(b + offsetof(BlockQ2_K, dmin))};
+
+    // Byte i of word w of each lane: scale (low nibble) and minimum (high nibble) of sub-block 4w + i.
+    struct GroupScales {
+        __m256i words[4];
+    };
+    static GroupScales group_scales(const std::byte* gb) {
+        const std::byte* sc = gb + interleaved_offset(offsetof(BlockQ2_K, scales));
+        return {{load256(sc), load256(sc + 32), load256(sc + 64), load256(sc + 96)}};
+    }
+    template <int J>
+    static __m256i scale(const GroupScales& s) {
+        return _mm256_and_si256(_mm256_srli_epi32(s.words[J / 4], 8 * (J % 4)), _mm256_set1_epi32(15));
+    }
+    template <int J16>
+    static __m256i min16(const GroupScales& s) {
+        return _mm256_and_si256(_mm256_srli_epi32(s.words[J16 / 4], 8 * (J16 % 4) + 4),
+                                _mm256_set1_epi32(15));
+    }
+    template <class Dot, int T>
+    [[gnu::always_inline]] static void minimum_terms(const GroupScales& s, const std::byte* const* x,
+                                                     __m256i* mins) {
+        const __m256i nibble_pairs = _mm256_set1_epi32(0x000f000f);
+        __m256i pairs[8];
+        for (int w = 0; w < 4; ++w) {
+            pairs[2 * w] = _mm256_and_si256(_mm256_srli_epi32(s.words[w], 4), nibble_pairs);
+            pairs[2 * w + 1] = _mm256_and_si256(_mm256_srli_epi32(s.words[w], 12), nibble_pairs);
+        }
+        for (int t = 0; t < T; ++t)
+            mins[t] = sums_times_pairs<Dot>(pairs, x[t]);
     }
 };
 
-// Q3_K: 2 low bits as Q2_K plus a high bit from hmask (codes 0..7, offset 4), signed 6-bit scales.
+// Q3_K: 2 low bits as Q2_K plus a high bit, bit 4n + s of hmask byte l (codes 0..7, offset 4), signed
+// 6-bit scales.
 struct Q3_KFormat {
-    static constexpr size_t kBytes = sizeof(BlockQ3_K);
     static constexpr int kSub = 16, kOffset = 4;
-    static constexpr bool kMin = false, kInterleaved = false;
-    template <int Bit>
-    static __m256i high(__m256i hmask) {
-        return move_bit<Bit, 2>(hmask);
-    }
-    template <class Dot>
-    static void codes(const std::byte* b, __m256i q[8]) {
+    static constexpr size_t kGroupBlock = kInterleavedRows * sizeof(BlockQ3_K);
+    static constexpr size_t kGroupD = interleaved_offset(offsetof(BlockQ3_K, d));
+    static constexpr size_t kGroupDmin = kGroupD;  // the offset's scale
+    static constexpr int kRounds = 4, kSlots = 4;
+    static constexpr int sub_block(int round, int slot) { return sub_block_of_halves(round, slot); }
+
+    template <int Round, class Visit>
+    [[gnu::always_inline]] static void round_codes(const std::byte* gb, Visit&& visit) {
+        constexpr int n = Round / 2, h = Round % 2;
+        const std::byte* qs = gb + interleaved_offset(offsetof(BlockQ3_K, qs));
+        const std::byte* hmask = gb + interleaved_offset(offsetof(BlockQ3_K, hmask));
         const __m256i three = _mm256_set1_epi8(3);
-        const __m256i hm = load256(b + offsetof(BlockQ3_K, hmask));
-        __m256i qs = load256(b + offsetof(BlockQ3_K, qs));
-        q[0] = _mm256_or_si256(_mm256_and_si256(qs, three), high<0>(hm));
-        q[1] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(qs, 2), three), high<1>(hm));
-        q[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(qs, 4), three), high<2>(hm));
-        q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(qs, 6), three), high<3>(hm));
-        qs = load256(b + offsetof(BlockQ3_K, qs) + 32);
-        q[4] = _mm256_or_si256(_mm256_and_si256(qs, three), high<4>(hm));
-        q[5] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(qs, 2), three), high<5>(hm));
-        q[6] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(qs, 4), three), high<6>(hm));
-        q[7] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(qs, 6), three), high<7>(hm));
+        for (int p = 4 * h; p < 4 * h + 4; ++p) {
+            const __m256i w = load256(qs + 32 * (8 * n + p));
+            const __m256i high = load256(hmask + 32 * p);
+            visit(0, 128 * n + 4 * p, _mm256_or_si256(_mm256_and_si256(w, three), move_bit<4 * n, 2>(high)));
+            visit(1, 128 * n + 32 + 4 * p,
+                  _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(w, 2), three),
+                                  move_bit<4 * n + 1, 2>(high)));
+            visit(2, 128 * n + 64 + 4 * p,
+                  _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(w, 4), three),
+                                  move_bit<4 * n + 2, 2>(high)));
+            visit(3, 128 * n + 96 + 4 * p,
+                  _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(w, 6), three),
+                                  move_bit<4 * n + 3, 2>(high)));
+        }
     }
-    static KScales scales(const std::byte* b) {
-        const std::byte* s = b + offsetof(BlockQ3_K, scales);
-        uint32_t a0 = load_u32(s), a1 = load_u32(s + 4), a2 = load_u32(s + 8);
-        const uint32_t nibbles = 0x0f0f0f0f, pairs = 0x03030303;
-        uint32_t v0 = (a0 & nibbles) | ((a2 & pairs) << 4);                // scales 0..3
-        uint32_t v1 = (a1 & nibbles) | (((a2 >> 2) & pairs) << 4);         // 4..7
-        uint32_t v2 = ((a0 >> 4) & nibbles) | (((a2 >> 4) & pairs) << 4);  // 8..11
-        uint32_t v3 = ((a1 >> 4) & nibbles) | (((a2 >> 6) & pairs) << 4);  // 12..15
-        __m128i codes = _mm_setr_epi32(static_cast<int>(v0), static_cast<int>(v1), static_cast<int>(v2),
-                                       static_cast<int>(v3));
-        __m256i scale16 = _mm256_cvtepi8_epi16(_mm_sub_epi8(codes, _mm_set1_epi8(32)));
-        return {scale16, _mm256_setzero_si256(), half_at(b + offsetof(BlockQ3_K, d)), 0.0f};
+
+    // Byte i of word w of each lane: the signed scale (6-bit code - 32) of sub-block 4w + i, unpacked from
+    // the 12-byte packing of tensor/quant_blocks.h for 8 rows at once.
+    struct GroupScales {
+        __m256i words[4];
+    };
+    static GroupScales group_scales(const std::byte* gb) {
+        const std::byte* packed = gb + interleaved_offset(offsetof(BlockQ3_K, scales));
+        const __m256i a0 = load256(packed), a1 = load256(packed + 32), a2 = load256(packed + 64);
+        const __m256i nibbles = _mm256_set1_epi8(15), pairs = _mm256_set1_epi8(3),
+                      bias = _mm256_set1_epi8(32);
+        auto combine = [&](__m256i low, __m256i high) {
+            const __m256i code = _mm256_or_si256(_mm256_and_si256(low, nibbles),
+                                                 _mm256_slli_epi32(_mm256_and_si256(high, pairs), 4));
+            return _mm256_sub_epi8(code, bias);
+        };
+        return {{combine(a0, a2), combine(a1, _mm256_srli_epi32(a2, 2)),
+                 combine(_mm256_srli_epi32(a0, 4), _mm256_srli_epi32(a2, 4)),
+                 combine(_mm256_srli_epi32(a1, 4), _mm256_srli_epi32(a2, 6))}};
+    }
+    template <int J>
+    static __m256i scale(const GroupScales& s) {
+        return lane_byte_s32<J % 4>(s.words[J / 4]);
+    }
+    template <int J16>
+    static __m256i min16(const GroupScales& s) {
+        return _mm256_mullo_epi32(scale<J16>(s), _mm256_set1_epi32(kOffset));
+    }
+    template <class Dot, int T>
+    [[gnu::always_inline]] static void minimum_terms(const GroupScales& s, const std::byte* const* x,
+                                                     __m256i* mins) {
+        __m256i pairs[8];
+        signed_byte_pairs(s.words, pairs);
+        for (int t = 0; t < T; ++t)
+            mins[t] = _mm256_slli_epi32(sums_times_pairs<Dot>(pairs, x[t]), 2);  // times kOffset
     }
 };
 
@@ -136,8 +208,7 @@ struct Q3_KFormat {
 template <bool kFifthBit>
 struct Q45_KFormat {
     using Block = std::conditional_t<kFifthBit, BlockQ5_K, BlockQ4_K>;
-    static constexpr int kSub = 32, kOffset = 0;
-    static constexpr bool kMin = true, kInterleaved = true;
+    static constexpr int kSub = 32;
     static constexpr size_t kGroupBlock = kInterleavedRows * sizeof(Block);
     static constexpr size_t kGroupD = interleaved_offset(offsetof(Block, d));
     static constexpr size_t kGroupDmin = interleaved_offset(offsetof(Block, dmin));  // the minimums' scale
@@ -228,7 +299,6 @@ using Q5_KFormat = Q45_KFormat<true>;
 // Q6_K: 4 low bits from ql, 2 high bits from qh (codes 0..63, offset 32), int8 scales.
 struct Q6_KFormat {
     static constexpr int kSub = 16, kOffset = 32;
-    static constexpr bool kMin = false, kInterleaved = true;
     static constexpr size_t kGroupBlock = kInterleavedRows * sizeof(BlockQ6_K);
     static constexpr size_t kGroupD = interleaved_offset(offsetof(BlockQ6_K, d));
     static constexpr size_t kGroupDmin = kGroupD;  // the offset's scale
@@ -237,7 +307,7 @@ struct Q6_KFormat {
     // (the low 4 bits from ql's low or high nibbles, the high 2 bits from qh bits 2s), which belong to
     // sub-block 8n + 2s + h.
     static constexpr int kRounds = 4, kSlots = 4;
-    static constexpr int sub_block(int round, int slot) { return 8 * (round / 2) + 2 * slot + round % 2; }
+    static constexpr int sub_block(int round, int slot) { return sub_block_of_halves(round, slot); }
 
     template <int Round, class Visit>
     [[gnu::always_inline]] static void round_codes(const std::byte* gb, Visit&& visit) {
@@ -277,35 +347,21 @@ struct Q6_KFormat {
     }
     template <int J16>
     static __m256i min16(const GroupScales& s) {
-        return _mm256_slli_epi32(scale<J16>(s), 5);  // kOffset * scale
+        return _mm256_mullo_epi32(scale<J16>(s), _mm256_set1_epi32(kOffset));
     }
 
-    // The offset term 32 * sum_j scale_j * bsum_j, with the scales as sign-extended 16-bit pairs
-    // (s_4w, s_4w+2) and (s_4w+1, s_4w+3) and the activations' sums arranged to match.
     template <class Dot, int T>
     [[gnu::always_inline]] static void minimum_terms(const GroupScales& s, const std::byte* const* x,
                                                      __m256i* mins) {
-        __m256i scale_pairs[8];
-        for (int w = 0; w < 4; ++w) {
-            scale_pairs[2 * w] = _mm256_srai_epi16(_mm256_slli_epi16(s.words[w], 8), 8);
-            scale_pairs[2 * w + 1] = _mm256_srai_epi16(s.words[w], 8);
-        }
-        const __m256i order = _mm256_setr_epi8(0, 1, 4, 5, 2, 3, 6, 7, 8, 9, 12, 13, 10, 11, 14, 15, 0, 1, 4,
-                                               5, 2, 3, 6, 7, 8, 9, 12, 13, 10, 11, 14, 15);
-        for (int t = 0; t < T; ++t) {
-            // Words (b0, b2) (b1, b3) (b4, b6) (b5, b7) | (b8, b10) ... (b13, b15).
-            const __m256i pairs = _mm256_shuffle_epi8(load256(x[t] + kQ8KSums), order);
-            __m256i offset = _mm256_setzero_si256();
-            for (int i = 0; i < 8; ++i)
-                offset = Dot::dot_s16(offset, scale_pairs[i],
-                                      _mm256_permutevar8x32_epi32(pairs, _mm256_set1_epi32(i)));
-            mins[t] = _mm256_slli_epi32(offset, 5);
-        }
+        __m256i pairs[8];
+        signed_byte_pairs(s.words, pairs);
+        for (int t = 0; t < T; ++t)
+            mins[t] = _mm256_slli_epi32(sums_times_pairs<Dot>(pairs, x[t]), 5);  // times kOffset
     }
 };
 
 // The integer parts of the dot products of one interleaved group block (8 rows) with T activation
-// super-blocks, for the formats with kInterleaved:
+// super-blocks:
 //   sum[t]  = sum_j scale_j * dot_j     dot_j: the codes of sub-block j times the activation codes, one
 //                                       VPDPBUSD (or maddubs + madd) per 4 codes of 8 rows
 //   mins[t] = sum_J min16_J * bsum_J    (minimum_terms())

@@ -18,7 +18,7 @@ namespace {  // internal linkage: see simd_int8.h
 template <class Block, int Offset, bool Min, bool HighBits>
 struct LegacyFormat {
     static constexpr int kOffset = Offset;
-    static constexpr bool kMin = Min, kHighBits = HighBits, kInterleaved = true;
+    static constexpr bool kMin = Min, kHighBits = HighBits;
     static constexpr bool kSigned = std::is_same_v<Block, BlockQ8_0>;  // codes are signed bytes
     static constexpr size_t kGroupBlock = kInterleavedRows * sizeof(Block);
     static constexpr size_t kStoredCodes = sizeof(Block) - (kSigned ? 32 : 16);

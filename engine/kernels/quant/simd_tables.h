@@ -72,7 +72,7 @@ const MatmulKernel* kernel_of() {
                                      panel_or_gemv_rows<Isa, Dot, FormatOf<Type>>,
                                      Isa::kRows,
                                      Level,
-                                     /*interleaved_rows=*/FormatOf<Type>::F::kInterleaved};
+                                     /*interleaved_rows=*/true};
     return &kernel;
 }
 

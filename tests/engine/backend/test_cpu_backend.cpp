@@ -92,9 +92,8 @@ class TestCpuBackend : public QObject {
         }
     }
 
-    // Quantized weights are held as interleaved rows where their SIMD kernels want them (all types but Q2_K
-    // and Q3_K): products, embedding lookups and reads still see the stored values, for row counts that
-    // leave a partial group.
+    // Quantized weights are held as interleaved rows where their SIMD kernels want them: products,
+    // embedding lookups and reads still see the stored values, for row counts that leave a partial group.
     void quantizedWeightsInTheKernelsLayout() {
         for (DType dtype : {DType::Q4_0, DType::Q8_0, DType::Q5_1, DType::Q4_K, DType::Q6_K, DType::Q3_K}) {
             for (int threads : {1, 2}) {
