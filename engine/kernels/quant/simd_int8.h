@@ -47,12 +47,6 @@ inline int32_t load_i32(const void* p) {
     return v;
 }
 
-inline uint32_t load_u32(const void* p) {
-    uint32_t v;
-    std::memcpy(&v, p, 4);
-    return v;
-}
-
 // A per-thread working buffer, 64-byte aligned, grown as needed (kept between calls: the kernels run per
 // chunk of rows many times per token).
 struct ScratchBuffer {
@@ -91,14 +85,6 @@ inline __m256i load256(const void* p) {
 }
 inline __m128i load128(const void* p) {
     return _mm_loadu_si128(static_cast<const __m128i*>(p));
-}
-
-// Sum of the 8 lanes.
-inline float hsum(__m256 v) {
-    __m128 sum = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    sum = _mm_add_ps(sum, _mm_movehl_ps(sum, sum));
-    sum = _mm_add_ss(sum, _mm_movehdup_ps(sum));
-    return _mm_cvtss_f32(sum);
 }
 
 // Plain AVX2 + FMA.

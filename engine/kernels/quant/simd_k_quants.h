@@ -73,6 +73,34 @@ inline void signed_byte_pairs(const __m256i words[4], __m256i pairs[8]) {
     }
 }
 
+// The scale part of the formats whose 16 sub-block scales are signed bytes and whose codes carry an offset
+// (Q3_K: 4, Q6_K: 32): GroupScales holds, in byte i of word w of each lane, the scale of sub-block 4w + i;
+// the minimum terms are offset * scale, summed against the activations' sums per 16 elements.
+template <int Offset>
+struct SignedScales {
+    static_assert(Offset == 4 || Offset == 32);
+    static constexpr int kOffset = Offset, kOffsetShift = Offset == 4 ? 2 : 5;
+    struct GroupScales {
+        __m256i words[4];
+    };
+    template <int J>
+    static __m256i scale(const GroupScales& s) {
+        return lane_byte_s32<J % 4>(s.words[J / 4]);
+    }
+    template <int J16>
+    static __m256i min16(const GroupScales& s) {
+        return _mm256_slli_epi32(scale<J16>(s), kOffsetShift);
+    }
+    template <class Dot, int T>
+    [[gnu::always_inline]] static void minimum_terms(const GroupScales& s, const std::byte* const* x,
+                                                     __m256i* mins) {
+        __m256i pairs[8];
+        signed_byte_pairs(s.words, pairs);
+        for (int t = 0; t < T; ++t)
+            mins[t] = _mm256_slli_epi32(sums_times_pairs<Dot>(pairs, x[t]), kOffsetShift);
+    }
+};
+
 // The rounds of the formats whose codes sit 32 elements apart in the bytes of a 32-byte run (Q2_K, Q3_K,
 // Q6_K): round 2n + h covers words p = 4h .. 4h + 3 of half n (elements 128n .. 128n + 127), and slot s
 // the elements 128n + 32s + 4p .. + 3, which belong to sub-block 8n + 2s + h.
@@ -137,8 +165,8 @@ struct Q2_KFormat {
 
 // Q3_K: 2 low bits as Q2_K plus a high bit, bit 4n + s of hmask byte l (codes 0..7, offset 4), signed
 // 6-bit scales.
-struct Q3_KFormat {
-    static constexpr int kSub = 16, kOffset = 4;
+struct Q3_KFormat : SignedScales<4> {
+    static constexpr int kSub = 16;
     static constexpr size_t kGroupBlock = kInterleavedRows * sizeof(BlockQ3_K);
     static constexpr size_t kGroupD = interleaved_offset(offsetof(BlockQ3_K, d));
     static constexpr size_t kGroupDmin = kGroupD;  // the offset's scale
@@ -167,11 +195,8 @@ struct Q3_KFormat {
         }
     }
 
-    // Byte i of word w of each lane: the signed scale (6-bit code - 32) of sub-block 4w + i, unpacked from
-    // the 12-byte packing of tensor/quant_blocks.h for 8 rows at once.
-    struct GroupScales {
-        __m256i words[4];
-    };
+    // The signed scales (6-bit code - 32), unpacked from the 12-byte packing of tensor/quant_blocks.h for 8
+    // rows at once.
     static GroupScales group_scales(const std::byte* gb) {
         const std::byte* packed = gb + interleaved_offset(offsetof(BlockQ3_K, scales));
         const __m256i a0 = load256(packed), a1 = load256(packed + 32), a2 = load256(packed + 64);
@@ -185,22 +210,6 @@ struct Q3_KFormat {
         return {{combine(a0, a2), combine(a1, _mm256_srli_epi32(a2, 2)),
                  combine(_mm256_srli_epi32(a0, 4), _mm256_srli_epi32(a2, 4)),
                  combine(_mm256_srli_epi32(a1, 4), _mm256_srli_epi32(a2, 6))}};
-    }
-    template <int J>
-    static __m256i scale(const GroupScales& s) {
-        return lane_byte_s32<J % 4>(s.words[J / 4]);
-    }
-    template <int J16>
-    static __m256i min16(const GroupScales& s) {
-        return _mm256_mullo_epi32(scale<J16>(s), _mm256_set1_epi32(kOffset));
-    }
-    template <class Dot, int T>
-    [[gnu::always_inline]] static void minimum_terms(const GroupScales& s, const std::byte* const* x,
-                                                     __m256i* mins) {
-        __m256i pairs[8];
-        signed_byte_pairs(s.words, pairs);
-        for (int t = 0; t < T; ++t)
-            mins[t] = _mm256_slli_epi32(sums_times_pairs<Dot>(pairs, x[t]), 2);  // times kOffset
     }
 };
 
@@ -297,8 +306,8 @@ using Q4_KFormat = Q45_KFormat<false>;
 using Q5_KFormat = Q45_KFormat<true>;
 
 // Q6_K: 4 low bits from ql, 2 high bits from qh (codes 0..63, offset 32), int8 scales.
-struct Q6_KFormat {
-    static constexpr int kSub = 16, kOffset = 32;
+struct Q6_KFormat : SignedScales<32> {
+    static constexpr int kSub = 16;
     static constexpr size_t kGroupBlock = kInterleavedRows * sizeof(BlockQ6_K);
     static constexpr size_t kGroupD = interleaved_offset(offsetof(BlockQ6_K, d));
     static constexpr size_t kGroupDmin = kGroupD;  // the offset's scale
@@ -333,30 +342,9 @@ struct Q6_KFormat {
         }
     }
 
-    // Byte i of word w of each lane: the int8 scale of sub-block 4w + i.
-    struct GroupScales {
-        __m256i words[4];
-    };
     static GroupScales group_scales(const std::byte* gb) {
         const std::byte* sc = gb + interleaved_offset(offsetof(BlockQ6_K, scales));
         return {{load256(sc), load256(sc + 32), load256(sc + 64), load256(sc + 96)}};
-    }
-    template <int J>
-    static __m256i scale(const GroupScales& s) {
-        return lane_byte_s32<J % 4>(s.words[J / 4]);
-    }
-    template <int J16>
-    static __m256i min16(const GroupScales& s) {
-        return _mm256_mullo_epi32(scale<J16>(s), _mm256_set1_epi32(kOffset));
-    }
-
-    template <class Dot, int T>
-    [[gnu::always_inline]] static void minimum_terms(const GroupScales& s, const std::byte* const* x,
-                                                     __m256i* mins) {
-        __m256i pairs[8];
-        signed_byte_pairs(s.words, pairs);
-        for (int t = 0; t < T; ++t)
-            mins[t] = _mm256_slli_epi32(sums_times_pairs<Dot>(pairs, x[t]), 5);  // times kOffset
     }
 };
 
