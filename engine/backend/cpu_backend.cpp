@@ -17,21 +17,28 @@ namespace loom {
 
 namespace {
 
-// Memory of a CPU tensor (see StreamBuffer: weights and caches get 2 MiB pages where the system allows).
+// Memory of a CPU tensor: its own StreamBuffer (activations, caches), or a piece of the backend's weight
+// arena (see StreamArena: weights get 2 MiB pages where the system allows, and lie in the order they are
+// uploaded, which is the order a forward pass reads them).
 class CpuStorage final : public TensorStorage {
   public:
     enum class Layout { Stored, InterleavedRows };  // weights: see kernels/quant/interleaved.h
 
-    // Zero-filled unless the caller writes all of it at once (`zero` false).
-    CpuStorage(const void* backend, size_t bytes, bool zero = true) : TensorStorage(backend), memory_(bytes) {
-        if (zero) std::memset(memory_.data(), 0, memory_.size());
+    // Zero-filled memory of its own.
+    CpuStorage(const void* backend, size_t bytes)
+        : TensorStorage(backend), memory_(std::make_shared<StreamBuffer>(bytes)), data_(memory_->data()) {
+        std::memset(data_, 0, memory_->size());
     }
+    // A piece of an arena, uninitialised.
+    CpuStorage(const void* backend, StreamArena::Piece piece)
+        : TensorStorage(backend), memory_(std::move(piece.block)), data_(piece.data) {}
 
-    std::byte* data() const { return memory_.data(); }
+    std::byte* data() const { return data_; }
     Layout layout = Layout::Stored;
 
   private:
-    StreamBuffer memory_;
+    std::shared_ptr<StreamBuffer> memory_;
+    std::byte* data_;
 };
 
 // Below this many multiply-adds an operation runs on the calling thread alone.
@@ -106,7 +113,7 @@ Tensor CpuBackend::upload(const HostTensor& host) {
     // memory-mapped file, and into interleaved rows where their matrix kernel wants those.
     const bool interleave = interleaved_format(host.dtype) && matmul_kernel(host.dtype).interleaved_rows;
     const size_t bytes = interleave ? interleaved_bytes(host.dtype, host.rows, host.cols) : host.bytes.size();
-    auto storage = std::make_shared<CpuStorage>(this, bytes, /*zero=*/false);
+    auto storage = std::make_shared<CpuStorage>(this, weight_arena_.allocate(bytes));
     if (interleave) {
         storage->layout = CpuStorage::Layout::InterleavedRows;
         const int64_t groups = (host.rows + kInterleavedRows - 1) / kInterleavedRows;

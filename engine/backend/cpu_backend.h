@@ -1,12 +1,13 @@
 // The CPU backend: kernels from engine/kernels/ run by a thread pool on tensors in RAM. Weights are copied
-// into its own memory when uploaded (in 2 MiB pages where the system grants them), in the layout their
-// matrix kernel wants: quantized formats as interleaved rows for the SIMD kernels (kernels/quant/
-// interleaved.h), everything else as stored.
+// into its own memory when uploaded: one after another in the order they come (StreamArena, in 2 MiB pages
+// where the system grants them), in the layout their matrix kernel wants: quantized formats as interleaved
+// rows for the SIMD kernels (kernels/quant/interleaved.h), everything else as stored.
 #pragma once
 
 #include <vector>
 
 #include "backend/backend.h"
+#include "util/system_memory.h"
 #include "util/thread_pool.h"
 
 namespace loom {
@@ -56,6 +57,7 @@ class CpuBackend final : public Backend {
     void for_rows(int64_t rows, int64_t cost_per_row, Fn&& fn);
 
     ThreadPool pool_;
+    StreamArena weight_arena_;                 // the memory of uploaded tensors
     std::vector<std::byte> converted_inputs_;  // activations converted for quantized matrix kernels
 };
 

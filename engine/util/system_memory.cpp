@@ -43,4 +43,22 @@ StreamBuffer::~StreamBuffer() {
     std::free(data_);
 }
 
+StreamArena::Piece StreamArena::allocate(size_t bytes) {
+    // 64 MiB blocks, or one just large enough for a larger array; untouched memory at a block's end costs
+    // address space only.
+    constexpr size_t kBlock = size_t{64} << 20;
+    bytes = (std::max<size_t>(bytes, 1) + 63) / 64 * 64;
+    std::lock_guard lock(mutex_);
+    std::shared_ptr<StreamBuffer> block = block_.lock();
+    if (!block || block->size() - used_ < bytes) {
+        block =
+            std::make_shared<StreamBuffer>(std::max(kBlock, (bytes + kHugePage - 1) / kHugePage * kHugePage));
+        block_ = block;
+        used_ = 0;
+    }
+    Piece piece{block, block->data() + used_};
+    used_ += bytes;
+    return piece;
+}
+
 }  // namespace loom
