@@ -9,6 +9,7 @@
 #include "api/synthetic_model.h"
 #include "commands.h"
 #include "model/session.h"
+#include "model/step_times.h"
 #include "util/error.h"
 
 namespace loom::cli {
@@ -53,6 +54,26 @@ int write_model(const std::filesystem::path& path, Args& args) {
     return 0;
 }
 
+// Decode time by forward-pass step (model/step_times.h), most first, per token and as a share of all decode
+// time; what is left is outside the forward pass.
+void print_steps(const StepTimes& times, double decode_seconds, int64_t tokens) {
+    std::vector<std::pair<std::string_view, double>> steps;
+    for (int t = 0; t < static_cast<int>(Tap::Count); ++t) {
+        const std::string_view name = step_name(static_cast<Tap>(t));
+        auto same =
+            std::find_if(steps.begin(), steps.end(), [&](const auto& step) { return step.first == name; });
+        if (same == steps.end()) same = steps.insert(steps.end(), {name, 0.0});
+        same->second += times.seconds(static_cast<Tap>(t));
+    }
+    steps.emplace_back("outside the forward pass (reading logits, choosing the token)",
+                       decode_seconds - times.total_seconds());
+    std::sort(steps.begin(), steps.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+    std::printf("steps:     decode time by step of the forward pass (per token; on a GPU, when queued):\n");
+    for (const auto& [name, seconds] : steps)
+        std::printf("           %8.3f ms  %5.1f %%  %.*s\n", 1e3 * seconds / static_cast<double>(tokens),
+                    100.0 * seconds / decode_seconds, static_cast<int>(name.size()), name.data());
+}
+
 int32_t argmax(std::span<const float> logits) {
     return static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
 }
@@ -65,6 +86,7 @@ int bench_command(Args args) {
     int64_t prompt_tokens = args.integer("--prompt-tokens", 128, 1, 1 << 16, "-p");
     int64_t generate_tokens = args.integer("--gen-tokens", 64, 1, 1 << 16, "-n");
     int64_t repetitions = args.integer("--repetitions", 3, 1, 100, "-r");
+    const bool profile = args.flag("--profile");
     args.finish();
 
     std::shared_ptr<Model> model = load_model(model_args);
@@ -109,18 +131,23 @@ int bench_command(Args args) {
         }
     };
     std::vector<double> prefill_rates, decode_rates, bandwidths, fractions;
+    StepTimes step_times;  // of the decode runs, with --profile
+    double decode_seconds = 0;
     for (int64_t rep = 0; rep < repetitions; ++rep) {
         Session session(model, session_options);
         auto start = Clock::now();
         std::span<const float> logits = session.evaluate(prompt);
         prefill_rates.push_back(prompt_tokens / std::chrono::duration<double>(Clock::now() - start).count());
         const double bandwidth = measure_bandwidth();
+        if (profile) session.time_steps(&step_times);
         start = Clock::now();
         for (int64_t i = 0; i < generate_tokens; ++i) {
             int32_t next = argmax(logits);
             logits = session.evaluate(std::span<const int32_t>(&next, 1));
         }
-        decode_rates.push_back(generate_tokens / std::chrono::duration<double>(Clock::now() - start).count());
+        const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+        decode_seconds += seconds;
+        decode_rates.push_back(generate_tokens / seconds);
         if (bandwidth > 0) {
             bandwidths.push_back(bandwidth);
             fractions.push_back(decode_rates.back() * bytes_per_token / bandwidth);
@@ -135,6 +162,7 @@ int bench_command(Args args) {
                 static_cast<long long>(generate_tokens), decode.median, static_cast<long long>(repetitions),
                 decode.low, decode.high);
 
+    if (profile) print_steps(step_times, decode_seconds, generate_tokens * repetitions);
     std::printf("weights:   %.1f MB read per decoded token\n", bytes_per_token / 1e6);
     if (bandwidths.size() != decode_rates.size()) {
         std::printf("memory:    bandwidth not measured (%s)\n", bandwidth_failure.c_str());

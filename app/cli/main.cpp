@@ -22,7 +22,7 @@ commands:
   inspect    architecture, parameters, types, tokenizer and tensors of a model   --model M  [--brief]
   tokenize   token ids and pieces of a text   --model M  --text TEXT  [--no-special] [--json]
   bench      prefill and decode speed   --model M  -p PROMPT_TOKENS (128)  -n GEN_TOKENS (64)  -t THREADS
-             -r REPETITIONS (3)
+             -r REPETITIONS (3)  [--profile: decode time by step of the forward pass]
              bench --write-model DIR|FILE.gguf [--dtype bf16|f16|f32|q8_0|q4_0|q4_k_m|...]: write the random
              Qwen2.5-0.5B-shaped benchmark model (a folder of safetensors, or a GGUF file)
 

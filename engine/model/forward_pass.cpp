@@ -59,11 +59,13 @@ ForwardPass::ForwardPass(Backend& backend, const ModelConfig& config, const Mode
       pos0_(input.pos0),
       n_(static_cast<int64_t>(input.tokens.size())),
       capture_(capture),
+      times_(input.times),
       want_logits_(input.logits) {
     if (n_ == 0 || n_ > act_.max_tokens)
         fail("forward pass: ", n_, " tokens do not fit a batch of ", act_.max_tokens);
     if (pos0_ + n_ > cache_.capacity)
         fail("the conversation is longer than the context (", cache_.capacity, " tokens): start a new one");
+    if (times_) times_->start();
 }
 
 Tensor ForwardPass::embed_tokens() {

@@ -13,6 +13,7 @@
 #include "model/capture.h"
 #include "model/kv_cache.h"
 #include "model/model_config.h"
+#include "model/step_times.h"
 #include "model/weights.h"
 
 namespace loom {
@@ -56,6 +57,7 @@ struct ForwardInput {
     std::span<const int32_t> tokens;  // the new tokens, at most Activations::max_tokens
     int64_t pos0 = 0;                 // position of the first one; the cache holds positions before it
     bool logits = true;               // false for the first chunks of a long prompt: skip the output head
+    StepTimes* times = nullptr;       // where to add the time of each step, if anywhere
 };
 
 class ForwardPass {
@@ -83,10 +85,13 @@ class ForwardPass {
     // The last token's logits [1, vocab], once output_head() has run.
     const Tensor& logits() const { return logits_; }
 
-    // The capture hook.
+    // The capture hook, which also ends a step for the step timer.
     void tap(Tap tap, int layer, const Tensor& tensor) {
-        if (capture_ && capture_->wants(tap, layer))
+        if (times_) times_->mark(tap);
+        if (capture_ && capture_->wants(tap, layer)) {
             capture_->deliver(backend_, tap, layer, tensor, pos0_, n_);
+            if (times_) times_->mark_capture();
+        }
     }
 
   private:
@@ -99,6 +104,7 @@ class ForwardPass {
     int64_t pos0_;
     int64_t n_;
     CaptureHook* capture_;
+    StepTimes* times_;
     bool want_logits_;
     Tensor logits_;
 };

@@ -44,7 +44,7 @@ std::span<const float> Session::evaluate(std::span<const int32_t> tokens, const 
     for (size_t start = 0; start < tokens.size(); start += static_cast<size_t>(activations_.max_tokens)) {
         size_t count = std::min(tokens.size() - start, static_cast<size_t>(activations_.max_tokens));
         bool last_chunk = start + count == tokens.size();
-        ForwardInput input{tokens.subspan(start, count), position, last_chunk};
+        ForwardInput input{tokens.subspan(start, count), position, last_chunk, step_times_};
         ForwardPass pass(backend, config, model_->weights(), cache_, activations_, input,
                          hook ? &*hook : nullptr);
         model_->architecture().forward(pass);

@@ -30,6 +30,9 @@ class Session {
     std::span<const float> evaluate(std::span<const int32_t> tokens, const CapturePlan* plan = nullptr,
                                     const CaptureSink& sink = {});
 
+    // Adds the time of each step of the following evaluations to `times` (step_times.h); null stops it.
+    void time_steps(StepTimes* times) { step_times_ = times; }
+
     // Forgets every token after the first `count`.
     void truncate(int64_t count);
 
@@ -44,6 +47,7 @@ class Session {
     Activations activations_;
     std::vector<int32_t> tokens_;
     std::vector<float> logits_;
+    StepTimes* step_times_ = nullptr;
 };
 
 }  // namespace loom

@@ -156,6 +156,17 @@ class TestCli : public QObject {
         QVERIFY2(run.out.contains("GB/s read (median,") && run.out.contains("decode bound"),
                  qPrintable(run.out));
         QVERIFY2(run.out.contains("decode reaches"), qPrintable(run.out));
+        QVERIFY2(!run.out.contains("steps:"), qPrintable(run.out));
+    }
+
+    // --profile adds where decode time went, step by step, most first, with what is outside the forward pass.
+    void benchProfilesTheSteps() {
+        Run run =
+            run_cli({"bench", "-p", "8", "-n", "4", "-r", "1", "-t", "1", "--backend", "cpu", "--profile"});
+        QCOMPARE(run.exit_code, 0);
+        for (const char* line : {"steps:", "ms ", "output head", "attention", "gate/up projections",
+                                 "down projection", "outside the forward pass"})
+            QVERIFY2(run.out.contains(line), qPrintable(run.out));
     }
 };
 
