@@ -8,16 +8,17 @@ void StepTimes::start() {
 }
 
 void StepTimes::mark(Tap tap) {
-    const Clock::time_point now = Clock::now();
-    seconds_[static_cast<size_t>(tap)] += std::chrono::duration<double>(now - last_).count();
-    ++counts_[static_cast<size_t>(tap)];
-    last_ = now;
+    end_step(static_cast<size_t>(tap));
 }
 
 void StepTimes::mark_capture() {
+    end_step(kCapture);
+}
+
+void StepTimes::end_step(size_t slot) {
     const Clock::time_point now = Clock::now();
-    seconds_[kCapture] += std::chrono::duration<double>(now - last_).count();
-    ++counts_[kCapture];
+    seconds_[slot] += std::chrono::duration<double>(now - last_).count();
+    ++counts_[slot];
     last_ = now;
 }
 

@@ -32,6 +32,8 @@ class StepTimes {
     int64_t passes() const { return passes_; }
 
   private:
+    void end_step(size_t slot);  // the time since the last mark goes to `slot` (a Tap's, or kCapture)
+
     static constexpr size_t kCapture = static_cast<size_t>(Tap::Count);
     std::array<double, kCapture + 1> seconds_{};
     std::array<int64_t, kCapture + 1> counts_{};
