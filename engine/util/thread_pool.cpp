@@ -15,11 +15,10 @@ namespace {
 constexpr int kSpinIterations = 20000;
 }  // namespace
 
-ThreadPool::ThreadPool(int threads) {
-    if (threads < 1) threads = 1;
-    workers_.reserve(static_cast<size_t>(threads - 1));
-    for (int i = 1; i < threads; ++i)
-        workers_.emplace_back([this] { worker_loop(); });
+ThreadPool::ThreadPool(int threads) : shares_(static_cast<size_t>(threads < 1 ? 1 : threads)) {
+    workers_.reserve(shares_.size() - 1);
+    for (int slot = 1; slot < static_cast<int>(shares_.size()); ++slot)
+        workers_.emplace_back([this, slot] { worker_loop(slot); });
 }
 
 ThreadPool::~ThreadPool() {
@@ -37,20 +36,60 @@ int64_t ThreadPool::grain_for(int64_t n, int chunks_per_thread, int64_t multiple
     return grain < multiple ? multiple : grain;
 }
 
-void ThreadPool::take_chunks() {
+namespace {
+
+constexpr uint64_t kBack = uint64_t{1} << 32;  // one chunk at the back of a packed share
+
+// Takes the first chunk of a share (its owner) or the last (another thread); -1 when it is empty.
+int64_t take_front(std::atomic<uint64_t>& share) {
+    uint64_t range = share.load(std::memory_order_relaxed);
+    while ((range & 0xffffffff) < (range >> 32))
+        if (share.compare_exchange_weak(range, range + 1, std::memory_order_relaxed))
+            return static_cast<int64_t>(range & 0xffffffff);
+    return -1;
+}
+
+int64_t take_back(std::atomic<uint64_t>& share) {
+    uint64_t range = share.load(std::memory_order_relaxed);
+    while ((range & 0xffffffff) < (range >> 32))
+        if (share.compare_exchange_weak(range, range - kBack, std::memory_order_relaxed))
+            return static_cast<int64_t>(range >> 32) - 1;
+    return -1;
+}
+
+}  // namespace
+
+void ThreadPool::take_chunks(int slot) {
     const Job job = job_;
-    for (;;) {
-        int64_t begin = next_.fetch_add(job.grain, std::memory_order_relaxed);
-        if (begin >= job.n) return;
-        int64_t end = begin + job.grain < job.n ? begin + job.grain : job.n;
+    auto run = [&](int64_t chunk) {
+        const int64_t begin = chunk * job.grain;
+        const int64_t end = begin + job.grain < job.n ? begin + job.grain : job.n;
         job.call(job.context, begin, end);
         finished_.fetch_add(end - begin, std::memory_order_release);
+    };
+    for (int64_t chunk; (chunk = take_front(shares_[static_cast<size_t>(slot)].chunks)) >= 0;)
+        run(chunk);
+    // Then help the others, from the far ends of their shares (where their owners will come last).
+    const int threads = size();
+    for (int i = 1; i < threads; ++i) {
+        Share& other = shares_[static_cast<size_t>((slot + i) % threads)];
+        for (int64_t chunk; (chunk = take_back(other.chunks)) >= 0;)
+            run(chunk);
     }
 }
 
-void ThreadPool::dispatch(const Job& job) {
+void ThreadPool::dispatch(Job job) {
+    // Chunk numbers are 32-bit in a share; no caller comes near, but a grain too small is made larger.
+    const int64_t max_chunks = 0xffffffff;
+    if ((job.n + job.grain - 1) / job.grain > max_chunks) job.grain = (job.n + max_chunks - 1) / max_chunks;
+    const int64_t chunks = (job.n + job.grain - 1) / job.grain;
+    const int64_t threads = size();
+    for (int64_t slot = 0; slot < threads; ++slot) {
+        const auto front = static_cast<uint64_t>(chunks * slot / threads);
+        const auto back = static_cast<uint64_t>(chunks * (slot + 1) / threads);
+        shares_[static_cast<size_t>(slot)].chunks.store(front | back << 32, std::memory_order_relaxed);
+    }
     job_ = job;
-    next_.store(0, std::memory_order_relaxed);
     finished_.store(0, std::memory_order_relaxed);
     // Sequentially consistent from here on: open_/inside_ and epoch_/sleeping_ are each a pair that two
     // threads write and read in opposite orders (see worker_loop).
@@ -58,7 +97,7 @@ void ThreadPool::dispatch(const Job& job) {
     epoch_.fetch_add(1);
     if (sleeping_.load() > 0) epoch_.notify_all();
 
-    take_chunks();
+    take_chunks(0);
     while (finished_.load(std::memory_order_acquire) < job.n)
         LOOM_CPU_RELAX();  // chunks others took
     // Close the job, then wait for any worker that joined it: it may still be reading job_, which the next
@@ -68,7 +107,7 @@ void ThreadPool::dispatch(const Job& job) {
         LOOM_CPU_RELAX();
 }
 
-void ThreadPool::worker_loop() {
+void ThreadPool::worker_loop(int slot) {
     uint32_t seen = 0;  // the epoch when the pool was built
     for (;;) {
         uint32_t now = seen;
@@ -87,7 +126,7 @@ void ThreadPool::worker_loop() {
         seen = now;
         if (stopping_.load()) return;
         inside_.fetch_add(1);
-        if (open_.load()) take_chunks();
+        if (open_.load()) take_chunks(slot);
         inside_.fetch_sub(1);
     }
 }

@@ -4,10 +4,14 @@
 // sleeping threads through the kernel on every call would cost a large share of the token. Workers therefore
 // spin for a short while after each job and only then sleep on a futex (std::atomic::wait).
 //
-// Work is handed out in chunks that any thread takes when it is free, and the caller never waits for a
-// worker that has not started: on a machine where another program holds a core, a descheduled worker
-// would otherwise stall every call until the scheduler runs it again (milliseconds). The caller waits only
-// for chunks that were actually taken.
+// Work is cut into chunks, and the chunks into one contiguous share per thread. Each thread works through
+// its own share front to back, so that a thread streaming weights reads one unbroken stretch of memory: a
+// thread that jumped to a chunk elsewhere would restart the hardware prefetchers and wait for memory at its
+// first lines (about a microsecond a chunk, most of the time a small matrix takes beyond its bytes). A
+// thread that has finished its share takes chunks from the far end of the others' shares, so the threads
+// still end together, and the caller never waits for a worker that has not started: on a machine where
+// another program holds a core, a descheduled worker would otherwise stall every call until the scheduler
+// runs it again (milliseconds). The caller waits only for chunks that were actually taken.
 #pragma once
 
 #include <atomic>
@@ -29,8 +33,9 @@ class ThreadPool {
     int size() const { return static_cast<int>(workers_.size()) + 1; }
 
     // Splits [0, n) into chunks of at most `grain` items and calls fn(begin, end) once for each chunk, on
-    // whichever thread takes it (the caller takes chunks too). Returns when every chunk has returned. Not
-    // reentrant: fn must not call parallel_for on the same pool.
+    // whichever thread takes it (the caller takes chunks too); each thread starts on its own contiguous
+    // share of the chunks, in order. Returns when every chunk has returned. Not reentrant: fn must not call
+    // parallel_for on the same pool.
     template <class Fn>
     void parallel_for(int64_t n, int64_t grain, Fn&& fn) {
         if (n <= 0) return;
@@ -56,13 +61,18 @@ class ThreadPool {
         int64_t n;
         int64_t grain;
     };
-    void dispatch(const Job& job);
-    void take_chunks();  // runs chunks of the current job until none are left
-    void worker_loop();
+    // The chunks of one thread's share not yet handed out: [front, back) packed in one word, so that its
+    // owner (taking the front) and the others (taking the back) can never take the same chunk.
+    struct alignas(64) Share {
+        std::atomic<uint64_t> chunks{0};  // front in the low 32 bits, back in the high 32
+    };
+    void dispatch(Job job);
+    void take_chunks(int slot);  // runs chunks of the current job until none are left; slot 0 is the caller
+    void worker_loop(int slot);
 
     std::vector<std::thread> workers_;
+    std::vector<Share> shares_;  // one per thread, indexed by slot
     Job job_{};
-    std::atomic<int64_t> next_{0};      // the first item of the current job not yet handed out
     std::atomic<int64_t> finished_{0};  // items of the current job whose chunk has returned
     std::atomic<bool> open_{false};     // whether workers may still join the current job
     std::atomic<int> inside_{0};        // workers that joined the current job and have not left it

@@ -3,9 +3,9 @@
 #include <atomic>
 #include <chrono>
 #include <mutex>
+#include <numeric>
 #include <set>
 #include <thread>
-#include <numeric>
 #include <vector>
 
 #include "util/thread_pool.h"
@@ -41,6 +41,31 @@ class TestThreadPool : public QObject {
                     QCOMPARE(s.load(), 1);
             }
         }
+    }
+
+    void eachThreadWalksItsOwnShareInOrder() {
+        // 8 chunks on 2 threads: the caller's share is chunks 0-3, the worker's 4-7. Each thread starts at
+        // the front of its own share and takes its next chunks in order (a thread streaming weights keeps
+        // reading one stretch of memory); only then does it take others' chunks, from their far ends.
+        ThreadPool pool(2);
+        std::mutex mutex;
+        std::vector<int64_t> caller, worker;
+        const auto caller_id = std::this_thread::get_id();
+        pool.parallel_for(8, 1, [&](int64_t begin, int64_t) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(2));
+            std::lock_guard lock(mutex);
+            (std::this_thread::get_id() == caller_id ? caller : worker).push_back(begin);
+        });
+        QVERIFY(!caller.empty());
+        QCOMPARE(caller.front(), int64_t{0});
+        for (size_t i = 1; i < caller.size() && caller[i] < 4; ++i)
+            QCOMPARE(caller[i], caller[i - 1] + 1);
+        if (!worker.empty()) {  // a worker that was not scheduled in time may take none
+            QVERIFY(worker.front() >= 4);
+            for (size_t i = 1; i < worker.size() && worker[i] >= 4; ++i)
+                QCOMPARE(worker[i], worker[i - 1] + 1);
+        }
+        QCOMPARE(caller.size() + worker.size(), size_t{8});
     }
 
     void manySmallJobsInARow() {
