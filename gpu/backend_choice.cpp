@@ -46,6 +46,11 @@ LoadedModel load_model(LoadOptions options, const BackendRequest& request) {
     }
     try {
         loaded.model = Model::load(options);
+        options.model = loaded.model->path().string();  // the files just loaded, however they were named
+        options.backend = nullptr;
+        options.progress = nullptr;  // the caller's, for this load only
+        options.threads = request.threads;
+        loaded.load_on_cpu = [options] { return Model::load(options); };
         return loaded;
     } catch (const Error& e) {
         // Was it the model, or the device? A model that fails on the CPU too reports its own error.

@@ -1,8 +1,10 @@
 // Choosing where a model runs: the Vulkan backend when asked for (or, with "auto", when the machine has a
 // GPU), else the CPU; and falling back to the CPU, with a message saying why, whenever Vulkan cannot be
-// used (no driver, no device, a model too big for device memory, a device lost while uploading).
+// used (no driver, no device, a model too big for device memory, a device lost while uploading). A model
+// that does run on the GPU comes with a way to load it on the CPU, for sessions whose GPU fails later.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -30,6 +32,9 @@ struct LoadedModel {
     std::shared_ptr<Model> model;
     // Empty when the model runs where it was asked to; otherwise why it runs on the CPU instead.
     std::string note;
+    // For a model on the GPU: loads the same model (same files and weight types) on the CPU, for when the
+    // GPU fails while the model runs (SessionOptions::on_device_failure). Empty for a model on the CPU.
+    std::function<std::shared_ptr<Model>()> load_on_cpu;
 };
 
 // Loads options.model on the requested backend (options.backend and options.threads are replaced),

@@ -30,7 +30,7 @@ WorkGroups flat_grid(uint64_t groups, const DeviceCapabilities& caps) {
     grid.x = static_cast<uint32_t>(std::clamp<uint64_t>(groups, 1, caps.max_workgroups_x));
     uint64_t rows = (groups + grid.x - 1) / grid.x;
     if (rows > caps.max_workgroups_y)
-        fail("a dispatch of ", groups, " work groups exceeds the device's limits");
+        fail_device("a dispatch of ", groups, " work groups exceeds the device's limits");
     grid.y = static_cast<uint32_t>(std::max<uint64_t>(rows, 1));
     return grid;
 }
@@ -235,8 +235,8 @@ StagingSlice CommandStream::stage(VkDeviceSize bytes) {
 
 void CommandStream::ensure_working() const {
     if (!failure_.empty())
-        fail("the GPU backend stopped working after an earlier error (", failure_,
-             "). Reload the model, or use the CPU backend");
+        fail_device("the GPU backend stopped working after an earlier error (", failure_,
+                    "). Reload the model, or use the CPU backend");
 }
 
 template <class Fn>
@@ -288,7 +288,7 @@ void CommandStream::wait(Frame& frame) {
     const DeviceFunctions& vk = device_->api();
     VkResult result = vk.WaitForFences(device_->handle(), 1, &frame.fence, VK_TRUE, kFenceTimeoutNs);
     if (result == VK_TIMEOUT)
-        fail("the GPU did not finish its work within ", kFenceTimeoutNs / 1'000'000'000, " seconds");
+        fail_device("the GPU did not finish its work within ", kFenceTimeoutNs / 1'000'000'000, " seconds");
     check(result, "waiting for the GPU");
     frame.in_flight = false;
     memory_->set_completed_serial(frame.serial);

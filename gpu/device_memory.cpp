@@ -39,21 +39,6 @@ VkDeviceSize round_up(VkDeviceSize value, VkDeviceSize alignment) {
 
 }  // namespace
 
-std::string size_text(uint64_t bytes) {
-    std::ostringstream out;
-    out << std::fixed;
-    auto in = [&](int shift) {
-        return static_cast<double>(bytes) / static_cast<double>(uint64_t{1} << shift);
-    };
-    if (bytes < (uint64_t{1} << 20))
-        out << std::setprecision(0) << in(10) << " KiB";
-    else if (bytes < (uint64_t{1} << 30))
-        out << std::setprecision(1) << in(20) << " MiB";
-    else
-        out << std::setprecision(in(30) < 100 ? 2 : 0) << in(30) << " GiB";
-    return out.str();
-}
-
 struct MemoryBlock {
     MemoryUse use;
     VkDeviceMemory memory = VK_NULL_HANDLE;
@@ -173,10 +158,10 @@ MemoryBlock& DeviceMemory::new_block(MemoryUse use, VkDeviceSize size) {
         vk.DestroyBuffer(device, block->buffer, nullptr);
         if (result == VK_ERROR_OUT_OF_DEVICE_MEMORY || result == VK_ERROR_OUT_OF_HOST_MEMORY) {
             Device::HeapSpace space = device_->heap_space(heap(use), allocated_bytes(use));
-            fail("the GPU '", device_->physical().info.name, "' is out of memory: ", size_text(size),
-                 " more of ", use_name(use), " memory were needed with ", size_text(allocated_bytes(use)),
-                 " in use (", size_text(space.size),
-                 " in all). Use a smaller model or context, or the CPU backend");
+            fail_device("the GPU '", device_->physical().info.name, "' is out of memory: ", size_text(size),
+                        " more of ", use_name(use), " memory were needed with ",
+                        size_text(allocated_bytes(use)), " in use (", size_text(space.size),
+                        " in all). Use a smaller model or context, or the CPU backend");
         }
         check(result, "allocating device memory");
     }
@@ -199,8 +184,8 @@ DeviceAllocation DeviceMemory::allocate(MemoryUse use, VkDeviceSize size) {
     VkDeviceSize rounded = round_up(std::max<VkDeviceSize>(size, 1), alignment_);
     const DeviceCapabilities& caps = device_->capabilities();
     if (rounded > caps.max_allocation_bytes)
-        fail("a tensor of ", size_text(size), " exceeds the largest allocation the GPU '",
-             device_->physical().info.name, "' allows (", size_text(caps.max_allocation_bytes), ")");
+        fail_device("a tensor of ", size_text(size), " exceeds the largest allocation the GPU '",
+                    device_->physical().info.name, "' allows (", size_text(caps.max_allocation_bytes), ")");
 
     MemoryBlock* chosen = nullptr;
     std::optional<uint64_t> offset;
@@ -215,10 +200,10 @@ DeviceAllocation DeviceMemory::allocate(MemoryUse use, VkDeviceSize size) {
         VkDeviceSize block_size = rounded;
         if (use == MemoryUse::Device) {
             if (rounded > room_for_new_device_blocks())
-                fail("Loom may use ", size_text(device_limit_),
-                     " of the GPU's memory (its memory limit setting): ", size_text(size),
-                     " more were needed with ", size_text(allocated_bytes(MemoryUse::Device)),
-                     " in use. Raise the limit, use a smaller model or context, or the CPU backend");
+                fail_device("Loom may use ", size_text(device_limit_),
+                            " of the GPU's memory (its memory limit setting): ", size_text(size),
+                            " more were needed with ", size_text(allocated_bytes(MemoryUse::Device)),
+                            " in use. Raise the limit, use a smaller model or context, or the CPU backend");
             block_size = std::max(rounded, std::min({kDeviceBlockBytes, caps.max_allocation_bytes,
                                                      room_for_new_device_blocks()}));
         }

@@ -14,6 +14,7 @@
 
 #include "gpu/device.h"
 #include "gpu/range_allocator.h"
+#include "util/system_memory.h"  // size_text
 
 namespace loom::gpu {
 
@@ -25,9 +26,6 @@ enum class MemoryUse {
 };
 
 struct MemoryBlock;
-
-// "512 KiB", "12.5 MiB", "3.25 GiB": sizes for messages.
-std::string size_text(uint64_t bytes);
 
 // Bytes [offset, offset + size) of a buffer, as bound to a descriptor or named in a copy.
 struct BufferRange {

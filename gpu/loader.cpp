@@ -124,18 +124,20 @@ void check(VkResult result, const char* what) {
         case VK_SUCCESS:
             return;
         case VK_ERROR_OUT_OF_DEVICE_MEMORY:
-            fail("the GPU ran out of memory ", what,
-                 ": close other programs using the GPU, use a smaller model or context, or the CPU backend");
+            fail_device(
+                "the GPU ran out of memory ", what,
+                ": close other programs using the GPU, use a smaller model or context, or the CPU backend");
         case VK_ERROR_OUT_OF_HOST_MEMORY:
-            fail("out of memory ", what, " (VK_ERROR_OUT_OF_HOST_MEMORY)");
+            fail_device("out of memory ", what, " (VK_ERROR_OUT_OF_HOST_MEMORY)");
         case VK_ERROR_DEVICE_LOST:
-            fail("the GPU stopped responding ", what,
-                 " (VK_ERROR_DEVICE_LOST: the driver reset the device). Reload the model, or use the CPU "
-                 "backend");
+            fail_device(
+                "the GPU stopped responding ", what,
+                " (VK_ERROR_DEVICE_LOST: the driver reset the device). Reload the model, or use the CPU "
+                "backend");
         case VK_ERROR_INCOMPATIBLE_DRIVER:
-            fail("the installed Vulkan driver is incompatible ", what, ": Loom needs Vulkan 1.1");
+            fail_device("the installed Vulkan driver is incompatible ", what, ": Loom needs Vulkan 1.1");
         default:
-            fail("Vulkan failed ", what, " (", result_name(result), ")");
+            fail_device("Vulkan failed ", what, " (", result_name(result), ")");
     }
 }
 

@@ -2,6 +2,7 @@
 // vulkan_ops.cpp.
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <string_view>
@@ -23,9 +24,43 @@ bool env_flag(const char* name) {
     return value && std::string_view(value) != "" && std::string_view(value) != "0";
 }
 
+// A size in bytes from the environment, with an optional K, M or G (binary); 0 when unset.
+uint64_t env_bytes(const char* name) {
+    const char* value = std::getenv(name);
+    if (!value || !*value) return 0;
+    char* end = nullptr;
+    errno = 0;
+    const unsigned long long number = std::strtoull(value, &end, 10);
+    int shift = 0;
+    switch (*end) {
+        case 'K':
+        case 'k':
+            shift = 10;
+            ++end;
+            break;
+        case 'M':
+        case 'm':
+            shift = 20;
+            ++end;
+            break;
+        case 'G':
+        case 'g':
+            shift = 30;
+            ++end;
+            break;
+        default:
+            break;
+    }
+    if (errno != 0 || end == value || *end != '\0' || number == 0 || number > (uint64_t{1} << (60 - shift)))
+        fail(name, "='", value, "' is not a size: give bytes, or a number with K, M or G (e.g. 4G)");
+    return uint64_t{number} << shift;
+}
+
 VulkanOptions with_environment(VulkanOptions options) {
     if (env_flag("LOOM_VULKAN_ALLOW_CPU")) options.allow_cpu_device = true;
     if (env_flag("LOOM_VULKAN_VALIDATION")) options.validation = true;
+    if (uint64_t limit = env_bytes("LOOM_VULKAN_MEMORY_LIMIT")) options.memory_limit_bytes = limit;
+    if (uint64_t binding = env_bytes("LOOM_VULKAN_MAX_BINDING")) options.max_binding_bytes = binding;
     return options;
 }
 
@@ -63,21 +98,23 @@ std::string VulkanBackend::name() const {
     return cat("Vulkan: ", info.name, " (", info.driver, ")");
 }
 
-void VulkanBackend::check_weights_fit(uint64_t bytes) {
+void VulkanBackend::check_model_fits(const ModelFootprint& footprint) {
     Device::HeapSpace space =
         device_->heap_space(memory_->heap(MemoryUse::Device), memory_->allocated_bytes(MemoryUse::Device));
     const std::string& device = device_->physical().info.name;
+    const uint64_t bytes = footprint.total();
     if (bytes > memory_->device_room())
-        fail("the model's weights need ", size_text(bytes), " of GPU memory, but Loom may use only ",
-             size_text(memory_->device_room()), " more of the Vulkan device '", device,
-             "' (its memory limit is ", size_text(memory_->device_limit()),
-             "). Raise the limit, choose a smaller or more strongly quantized model, or run it on the CPU");
+        fail_device(
+            footprint.text(), " of GPU memory, but Loom may use only ", size_text(memory_->device_room()),
+            " more of the Vulkan device '", device, "' (its memory limit is ",
+            size_text(memory_->device_limit()),
+            "). Raise the limit, choose a smaller or more strongly quantized model, or run it on the CPU");
     // Space left inside Loom's own blocks counts as free too.
     uint64_t available = space.available + memory_->unused_bytes(MemoryUse::Device);
     if (bytes > available)
-        fail("the model's weights need ", size_text(bytes), " of GPU memory, but the Vulkan device '", device,
-             "' has only ", size_text(available), " free (of ", size_text(space.size),
-             "). Choose a smaller or more strongly quantized model, or run it on the CPU");
+        fail_device(footprint.text(), " of GPU memory, but the Vulkan device '", device, "' has only ",
+                    size_text(available), " free (of ", size_text(space.size),
+                    "). Choose a smaller or more strongly quantized model, or run it on the CPU");
 }
 
 // --- tensor memory ---

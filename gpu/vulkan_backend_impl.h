@@ -24,7 +24,7 @@ class VulkanBackend final : public Backend {
     ~VulkanBackend() override;
 
     std::string name() const override;
-    void check_weights_fit(uint64_t bytes) override;
+    void check_model_fits(const ModelFootprint& footprint) override;
     double measure_memory_bandwidth() override;  // buffer-to-buffer copies in device memory
 
     Tensor upload(const HostTensor& host) override;

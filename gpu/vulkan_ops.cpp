@@ -297,13 +297,13 @@ void VulkanBackend::attention(const AttentionOptions& a) {
         require_f32({&a.probs}, "attention");
     }
     if (head_dim > kAttentionMaxHeadDim || head_dim <= 0)
-        fail("the Vulkan backend's attention handles heads of up to ", kAttentionMaxHeadDim,
-             " dimensions, not ", head_dim);
+        fail_device("the Vulkan backend's attention handles heads of up to ", kAttentionMaxHeadDim,
+                    " dimensions, not ", head_dim);
     if (n == 0) return;
     if (rows_per_binding(a.k_cache.row_bytes()) < context)
-        fail("attention over ", context, " positions: the key/value cache (",
-             size_text(static_cast<uint64_t>(context) * a.k_cache.row_bytes()),
-             " per layer) exceeds what the Vulkan device can bind at once; use a shorter context");
+        fail_device("attention over ", context, " positions: the key/value cache (",
+                    size_text(static_cast<uint64_t>(context) * a.k_cache.row_bytes()),
+                    " per layer) exceeds what the Vulkan device can bind at once; use a shorter context");
     const Pipeline& pipeline = reducing_pipeline("attention");
     const DeviceCapabilities& caps = device_->capabilities();
 

@@ -92,6 +92,11 @@ MainWindow::MainWindow(const MainWindowOptions& options, QWidget* parent) : QMai
         else
             showMessage(model.note, 15000);  // why it does not run on the GPU
     });
+    connect(client_, &EngineClient::modelMoved, browser_, &ModelBrowser::showLoaded);
+    connect(client_, &EngineClient::modelMoved, this, [this](const LoadedModel& model) {
+        model_label_->setText(tr("%1 on %2").arg(model.name, model.backend));
+        showMessage(model.note, 15000);
+    });
     // If the model named on the command line fails and nothing else is loaded, fall back (once) to the
     // built-in model, so that the window is usable.
     auto fall_back = std::make_shared<bool>(!options.model.isEmpty());

@@ -89,7 +89,7 @@ int bench_command(Args args) {
     const bool profile = args.flag("--profile");
     args.finish();
 
-    std::shared_ptr<Model> model = load_model(model_args);
+    std::shared_ptr<Model> model = load_model(model_args).model;
     const ModelConfig& config = model->config();
     std::printf("model:     %s (%s, %.1f M parameters, %s)\n", model->path().string().c_str(),
                 config.architecture.c_str(), model->parameter_count() / 1e6, model->weight_types().c_str());

@@ -26,6 +26,6 @@ struct ModelArgs {
     BackendRequest backend;
 };
 ModelArgs take_model_args(Args& args);
-std::shared_ptr<Model> load_model(const ModelArgs& model_args);
+LoadedModel load_model(const ModelArgs& model_args);
 
 }  // namespace loom::cli

@@ -18,13 +18,13 @@ ModelArgs take_model_args(Args& args) {
     return m;
 }
 
-std::shared_ptr<Model> load_model(const ModelArgs& m) {
+LoadedModel load_model(const ModelArgs& m) {
     LoadOptions options;
     options.model = m.model.empty() ? builtin_model_path().string() : m.model;
     options.weight_type = m.weight_type;
     LoadedModel loaded = loom::load_model(options, m.backend);
     if (!loaded.note.empty()) std::fprintf(stderr, "loom-cli: %s\n", loaded.note.c_str());
-    return loaded.model;
+    return loaded;
 }
 
 }  // namespace loom::cli

@@ -39,7 +39,8 @@ int generate_command(Args args) {
     s.validate();
     if (json) options.top_logprobs = 5;
 
-    std::shared_ptr<Model> model = load_model(model_args);
+    LoadedModel loaded = load_model(model_args);
+    std::shared_ptr<Model> model = loaded.model;
     const Tokenizer& tokenizer = model->tokenizer();
     std::vector<int32_t> prompt_ids = tokenizer.encode(prompt);
     if (prompt_ids.empty()) {
@@ -48,7 +49,13 @@ int generate_command(Args args) {
         prompt_ids.push_back(*tokenizer.special().bos);
     }
 
-    Session session(model);
+    SessionOptions session_options;
+    session_options.on_device_failure = [&](const DeviceFailure& failure) -> std::shared_ptr<const Model> {
+        if (!loaded.load_on_cpu) return nullptr;
+        std::fprintf(stderr, "\nloom-cli: %s\nloom-cli: going on on the CPU\n", failure.what());
+        return loaded.load_on_cpu();
+    };
+    Session session(model, session_options);
     if (!json) {
         std::fputs(prompt.c_str(), stdout);
         std::fflush(stdout);

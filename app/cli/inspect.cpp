@@ -5,6 +5,7 @@
 #include "api/model_info.h"
 #include "commands.h"
 #include "formats/hf_cache.h"
+#include "util/error.h"
 
 namespace loom::cli {
 
@@ -16,6 +17,11 @@ int inspect_command(Args args) {
     DescribeOptions options;
     options.list_tensors = !brief;
     ModelDescription d = describe_model(path, options);
+    // Nothing of a model there at all (no config, no tensors): an error, not a description. A model that
+    // cannot run is described, and the exit status (2) says it cannot.
+    if (!d.config && d.tensors.empty() && d.parameters == 0)
+        fail(d.path.string(), " is not a model: ", d.problem,
+             ". Give a model folder, a .gguf file, or org/name from the Hugging Face cache");
 
     std::printf("path:          %s\n", d.path.string().c_str());
     std::printf("format:        %s\n", d.format.c_str());

@@ -40,8 +40,10 @@ GenerationStats generate(Session& session, std::span<const int32_t> prompt, cons
     if (prompt.empty()) fail("the prompt is empty: give at least one token (e.g. the model's BOS)");
     if (options.max_tokens < 0) fail("max tokens must not be negative (got ", options.max_tokens, ")");
     options.sampling.validate();
-    const Model& model = session.model();
-    const Tokenizer& tokenizer = model.tokenizer();
+    // Held for the whole call: after a device failure the session goes on with another model, while the
+    // decoder below keeps reading this one's tokenizer (both models' tokenizers are the same).
+    const std::shared_ptr<const Model> model = session.shared_model();
+    const Tokenizer& tokenizer = model->tokenizer();
     if (static_cast<int64_t>(prompt.size()) >= session.context_length())
         fail("the prompt (", prompt.size(), " tokens) does not fit the context of ", session.context_length(),
              " tokens");

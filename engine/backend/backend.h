@@ -52,6 +52,18 @@ struct Projection {
     Tensor out;
 };
 
+// What a model needs of a backend's memory (Backend::check_model_fits): its weights, and one conversation
+// (Session::memory_bytes: the KV cache and scratch tensors of a context of session_tokens).
+struct ModelFootprint {
+    uint64_t weight_bytes = 0;
+    uint64_t session_bytes = 0;
+    int64_t session_tokens = 0;
+
+    uint64_t total() const { return weight_bytes + session_bytes; }
+    // "the model's weights need 1.2 GiB and a conversation of 4096 tokens 96 MiB more"
+    std::string text() const;
+};
+
 struct HostTensor {
     DType dtype = DType::F32;
     int64_t rows = 0;
@@ -72,10 +84,10 @@ class Backend {
     virtual double measure_memory_bandwidth() = 0;
 
     // --- memory ---
-    // Called by the weight loader before it uploads a model, with the bytes its weights will take on this
-    // backend. Throws Error, naming both sizes, when they cannot fit, so that a model too large is refused
-    // before anything is copied. (Activations and the KV cache come on top and are checked as allocated.)
-    virtual void check_weights_fit(uint64_t bytes) = 0;
+    // Called by the weight loader before it uploads a model. Throws Error (a DeviceFailure on a GPU), naming
+    // the sizes, when the weights and one conversation cannot fit, so that a model too large is refused
+    // before anything is copied. (Further conversations are checked as they are allocated.)
+    virtual void check_model_fits(const ModelFootprint& footprint) = 0;
     // A tensor holding a copy of `host`'s data, in the layout this backend's kernels want.
     virtual Tensor upload(const HostTensor& host) = 0;
     // A zero-filled tensor for activations or caches.

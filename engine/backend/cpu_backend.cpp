@@ -81,11 +81,11 @@ void CpuBackend::for_rows(int64_t rows, int64_t cost_per_row, Fn&& fn) {
     pool_.parallel_for(rows, pool_.grain_for(rows, 2), fn);
 }
 
-void CpuBackend::check_weights_fit(uint64_t bytes) {
+void CpuBackend::check_model_fits(const ModelFootprint& footprint) {
     const uint64_t available = available_memory_bytes();
-    if (available == 0 || bytes <= available) return;
-    fail("the model's weights take ", (bytes + (1 << 20) - 1) >> 20, " MiB but only ", available >> 20,
-         " MiB of memory is available: close other programs, or choose a smaller or more quantized model");
+    if (available == 0 || footprint.total() <= available) return;
+    fail(footprint.text(), ", but only ", size_text(available),
+         " of memory is available: close other programs, or choose a smaller or more quantized model");
 }
 
 bool CpuBackend::interleaved(const Tensor& tensor) const {

@@ -22,7 +22,7 @@ class CpuBackend final : public Backend {
     double measure_memory_bandwidth() override;  // reads on every thread of the pool
 
     // Refuses weights larger than the memory the system can give now (they are copied into RAM).
-    void check_weights_fit(uint64_t bytes) override;
+    void check_model_fits(const ModelFootprint& footprint) override;
     Tensor upload(const HostTensor& host) override;
     Tensor allocate(DType dtype, int64_t rows, int64_t cols) override;
     void read(const Tensor& tensor, std::span<float> out) override;

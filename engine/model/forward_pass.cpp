@@ -47,6 +47,11 @@ Activations::Activations(Backend& backend, const ModelConfig& c, int64_t max_tok
     logits = backend.allocate(DType::F32, 1, c.vocab_size);
 }
 
+uint64_t Activations::bytes(const ModelConfig& c, int64_t max_tokens) {
+    const int64_t columns = 4 * c.hidden_size + 2 * c.q_dim() + 3 * c.ffn_size;  // x .. ffn_out
+    return static_cast<uint64_t>(max_tokens * columns + c.vocab_size) * sizeof(float);
+}
+
 ForwardPass::ForwardPass(Backend& backend, const ModelConfig& config, const ModelWeights& weights,
                          KvCache& cache, Activations& activations, const ForwardInput& input,
                          CaptureHook* capture)

@@ -38,6 +38,8 @@ class CaptureHook {
 // Scratch tensors for up to `max_tokens` tokens per forward call, reused from call to call.
 struct Activations {
     Activations(Backend& backend, const ModelConfig& config, int64_t max_tokens);
+    // What the tensors made by the constructor take on a backend, before alignment.
+    static uint64_t bytes(const ModelConfig& config, int64_t max_tokens);
 
     int64_t max_tokens;
     Tensor x;        // [max_tokens, hidden]  the residual stream

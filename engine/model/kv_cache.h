@@ -16,6 +16,12 @@ struct KvCache {
         }
     }
 
+    // What one takes on a backend, before alignment.
+    static uint64_t bytes(const ModelConfig& config, int64_t capacity) {
+        return uint64_t{2} * static_cast<uint64_t>(config.layers) * static_cast<uint64_t>(capacity) *
+               static_cast<uint64_t>(config.kv_dim()) * sizeof(float);
+    }
+
     int64_t capacity;            // positions it can hold
     std::vector<Tensor> keys;    // per layer [capacity, kv_heads * head_dim], row = position
     std::vector<Tensor> values;  // per layer [capacity, kv_heads * head_dim]

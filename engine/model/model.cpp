@@ -10,6 +10,7 @@
 #include "formats/hf_cache.h"
 #include "formats/json_fields.h"
 #include "formats/safetensors.h"
+#include "model/session.h"
 #include "tokenizer/gguf_tokenizer.h"
 #include "util/error.h"
 
@@ -115,6 +116,8 @@ std::shared_ptr<Model> Model::load(const LoadOptions& options) {
     WeightLoadOptions weight_options;
     if (!options.weight_type.empty()) weight_options.scheme = QuantScheme::parse(options.weight_type);
     weight_options.progress = options.progress;
+    weight_options.session_bytes = Session::memory_bytes(model->config_, {});
+    weight_options.session_tokens = Session::context_tokens(model->config_, {});
     model->weights_ = load_weights(tensors, model->config_, model->architecture_->tensor_names(),
                                    *model->backend_, weight_options);
 

@@ -183,7 +183,7 @@ ModelWeights load_weights(const TensorSet& tensors, const ModelConfig& config, c
     // not fit the backend's memory before anything is converted or uploaded.
     WeightLoader measure(tensors, names, config, nullptr, options, WeightLoader::Mode::Measure);
     collect_weights(measure, config);
-    backend.check_weights_fit(measure.measured_bytes());
+    backend.check_model_fits({measure.measured_bytes(), options.session_bytes, options.session_tokens});
 
     WeightLoader load(tensors, names, config, &backend, options, WeightLoader::Mode::Upload);
     ModelWeights w = collect_weights(load, config);

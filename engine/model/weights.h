@@ -42,6 +42,10 @@ struct WeightLoadOptions {
     std::optional<QuantScheme> scheme;
     // Called after each tensor with the fraction done; returning false cancels the load (throws Cancelled).
     std::function<bool(double fraction)> progress;
+    // One conversation (Session::memory_bytes), which must fit beside the weights: a backend with room for
+    // the weights alone refuses the model before it is uploaded.
+    uint64_t session_bytes = 0;
+    int64_t session_tokens = 0;
 };
 
 // Thrown when a progress callback asks to stop.

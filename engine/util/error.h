@@ -15,6 +15,14 @@ class Error : public std::runtime_error {
     explicit Error(const std::string& message) : std::runtime_error(message) {}
 };
 
+// An Error of the device a backend computes on, not of the input: a GPU lost or reset by its driver, out of
+// memory, or lacking an operation the model needs. The same work can be done again on another backend:
+// a Session given SessionOptions::on_device_failure moves to it and goes on.
+class DeviceFailure : public Error {
+  public:
+    using Error::Error;
+};
+
 // Concatenates anything that streams into a std::string: cat("layer ", i, " has ", n, " rows").
 template <class... Parts>
 std::string cat(Parts&&... parts) {
@@ -26,6 +34,11 @@ std::string cat(Parts&&... parts) {
 template <class... Parts>
 [[noreturn]] void fail(Parts&&... parts) {
     throw Error(cat(std::forward<Parts>(parts)...));
+}
+
+template <class... Parts>
+[[noreturn]] void fail_device(Parts&&... parts) {
+    throw DeviceFailure(cat(std::forward<Parts>(parts)...));
 }
 
 }  // namespace loom

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cstdlib>
 #include <fstream>
+#include <iomanip>
+#include <sstream>
 #include <string>
 
 #include "util/error.h"
@@ -59,6 +61,21 @@ StreamArena::Piece StreamArena::allocate(size_t bytes) {
     Piece piece{block, block->data() + used_};
     used_ += bytes;
     return piece;
+}
+
+std::string size_text(uint64_t bytes) {
+    std::ostringstream out;
+    out << std::fixed;
+    auto in = [&](int shift) {
+        return static_cast<double>(bytes) / static_cast<double>(uint64_t{1} << shift);
+    };
+    if (bytes < (uint64_t{1} << 20))
+        out << std::setprecision(0) << in(10) << " KiB";
+    else if (bytes < (uint64_t{1} << 30))
+        out << std::setprecision(1) << in(20) << " MiB";
+    else
+        out << std::setprecision(in(30) < 100 ? 2 : 0) << in(30) << " GiB";
+    return out.str();
 }
 
 }  // namespace loom

@@ -5,12 +5,16 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <string>
 
 namespace loom {
 
 // Memory the system could give us now (Linux's MemAvailable: free memory plus caches it can drop), in
 // bytes; 0 if unknown.
 uint64_t available_memory_bytes();
+
+// "512 KiB", "12.5 MiB", "3.25 GiB": sizes for messages.
+std::string size_text(uint64_t bytes);
 
 // How far ahead of their position the streaming readers (the decode kernels, the bandwidth probe) ask for
 // memory with prefetch instructions. On the Intel Xeon of one development machine the hardware prefetchers

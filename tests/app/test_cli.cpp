@@ -51,6 +51,25 @@ class TestCli : public QObject {
         QVERIFY2(run.out.startsWith(kSample), qPrintable(run.out + run.err));
     }
 
+    void whenTheGpuFailsMidReplyTheReplyGoesOnOnTheCpu() {
+        // Bindings of 4 KiB hold the keys of about 30 positions of the built-in model: past them the Vulkan
+        // backend cannot compute attention, and the story goes on on the CPU, word for word.
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert("VK_ICD_FILENAMES", "/usr/share/vulkan/icd.d/lvp_icd.x86_64.json");
+        env.insert("LOOM_VULKAN_MAX_BINDING", "4K");
+        Run run = run_cli({"generate", "--max-tokens", "60", "--backend", "vulkan"}, env);
+        QCOMPARE(run.exit_code, 0);
+        QVERIFY2(run.out.startsWith(kSample), qPrintable(run.out + run.err));
+        QVERIFY2(run.err.contains("can bind at once") && run.err.contains("going on on the CPU"),
+                 qPrintable(run.err));
+
+        env.insert("LOOM_VULKAN_MAX_BINDING", "lots");
+        Run bad = run_cli({"generate", "--max-tokens", "60", "--backend", "vulkan"}, env);
+        QCOMPARE(bad.exit_code, 0);
+        QVERIFY2(bad.out.startsWith(kSample), qPrintable(bad.out));
+        QVERIFY2(bad.err.contains("LOOM_VULKAN_MAX_BINDING='lots' is not a size"), qPrintable(bad.err));
+    }
+
     void withoutAVulkanDriverItRunsOnTheCpuSayingWhy() {
         QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
         env.insert("VK_ICD_FILENAMES", "/nonexistent/vulkan/icd.json");
@@ -131,6 +150,14 @@ class TestCli : public QObject {
         nlohmann::json ids = nlohmann::json::parse(tokens.out.toStdString());
         QCOMPARE(ids["ids"].size(), ids["pieces"].size());
         QCOMPARE(ids["ids"][0].get<int>(), 1);  // BOS
+
+        // A folder with nothing of a model in it is an error (stderr, exit 1), not a description.
+        QTemporaryDir nothing;
+        Run empty = run_cli({"inspect", "--model", nothing.path()});
+        QCOMPARE(empty.exit_code, 1);
+        QVERIFY(empty.out.isEmpty());
+        QVERIFY2(empty.err.contains("is not a model") && empty.err.contains("no config.json"),
+                 qPrintable(empty.err));
     }
 
     void convertWritesALoadableGguf() {

@@ -168,7 +168,7 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 void bench(Backend& backend, const BenchOptions& o) {
     const ModelConfig& c = o.config;
     std::printf("%s\n", backend.name().c_str());
-    backend.check_weights_fit(weight_bytes(c, o.type));
+    backend.check_model_fits({weight_bytes(c, o.type)});
     ModelWeights weights = random_weights(backend, c, o.type);
     KvCache cache(backend, c, c.context_length);
     Activations activations(backend, c, o.prompt);

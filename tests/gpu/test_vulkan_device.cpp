@@ -94,9 +94,9 @@ class TestVulkanDevice : public QObject {
 
     void refusesWeightsThatDoNotFit() {
         std::unique_ptr<Backend> backend = make_vulkan_backend({});
-        backend->check_weights_fit(uint64_t{1} << 20);
+        backend->check_model_fits({uint64_t{1} << 20});
         try {
-            backend->check_weights_fit(uint64_t{1} << 50);
+            backend->check_model_fits({uint64_t{1} << 50});
             QFAIL("a petabyte of weights was accepted");
         } catch (const Error& e) {
             QVERIFY2(std::string(e.what()).find("1048576 GiB") != std::string::npos, e.what());
@@ -108,7 +108,7 @@ class TestVulkanDevice : public QObject {
         options.memory_limit_bytes = 1 << 20;
         std::unique_ptr<Backend> backend = make_vulkan_backend(options);
         try {
-            backend->check_weights_fit(2 << 20);
+            backend->check_model_fits({2 << 20});
             QFAIL("weights above the memory limit were accepted");
         } catch (const Error& e) {
             QVERIFY2(std::string(e.what()).find("need 2.0 MiB") != std::string::npos, e.what());
@@ -116,8 +116,8 @@ class TestVulkanDevice : public QObject {
         }
         Tensor small = backend->allocate(DType::F32, 16, 1024);                     // 64 KiB
         QVERIFY_THROWS_EXCEPTION(Error, backend->allocate(DType::F32, 256, 1024));  // 1 MiB more
-        QVERIFY_THROWS_EXCEPTION(Error, backend->check_weights_fit(1 << 20));
-        backend->check_weights_fit(512 << 10);                   // fits beside the small tensor
+        QVERIFY_THROWS_EXCEPTION(Error, backend->check_model_fits({1 << 20}));
+        backend->check_model_fits({512 << 10});                  // fits beside the small tensor
         Tensor more = backend->allocate(DType::F32, 128, 1024);  // and is really there: 512 KiB
         QVERIFY(!more.empty());
     }

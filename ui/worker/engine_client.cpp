@@ -17,6 +17,10 @@ EngineClient::EngineClient(QObject* parent) : QObject(parent) {
     connect(worker_, &EngineWorker::loadProgress, this, &EngineClient::onLoadProgress);
     connect(worker_, &EngineWorker::modelLoaded, this, &EngineClient::onLoaded);
     connect(worker_, &EngineWorker::modelLoadFailed, this, &EngineClient::onLoadFailed);
+    connect(worker_, &EngineWorker::modelMoved, this, [this](const LoadedModel& model) {
+        model_ = model;
+        emit modelMoved(model);
+    });
     connect(worker_, &EngineWorker::tokenGenerated, this, &EngineClient::tokenGenerated);
     connect(worker_, &EngineWorker::replyFinished, this, &EngineClient::onReplyFinished);
     connect(worker_, &EngineWorker::capturesTruncated, this, &EngineClient::capturesTruncated);

@@ -53,6 +53,8 @@ class EngineClient : public QObject {
     void loadStarted(const QString& model);
     void loadProgress(double fraction);
     void modelLoaded(const loom::ui::LoadedModel& model);
+    // The loaded model now runs elsewhere: its GPU failed during a reply, which went on on the CPU.
+    void modelMoved(const loom::ui::LoadedModel& model);
     void modelLoadFailed(const QString& error, bool cancelled);
 
     void busyChanged(bool busy);

@@ -180,24 +180,9 @@ void EngineWorker::loadModel(quint64 requestId, const ModelLoadRequest& request)
         model_ = std::move(model);
         conversations_.clear();
 
-        const loom::ModelConfig& config = model_->config();
-        LoadedModel info;
-        info.path = QString::fromStdString(model_->path().string());
-        info.name = model_display_name(info.path);
-        info.architecture = QString::fromStdString(config.architecture);
-        info.parameters = model_->parameter_count();
-        info.weightTypes = QString::fromStdString(model_->weight_types());
-        info.tokenizer = QString::fromStdString(model_->tokenizer().kind());
-        info.layers = config.layers;
-        info.heads = config.heads;
-        info.hiddenSize = config.hidden_size;
-        info.contextLength = std::min<int64_t>(config.context_length, 4096);  // SessionOptions' default
-        info.hasChatTemplate = model_->chat_template().has_value();
-        info.loadSeconds = timer.nsecsElapsed() / 1e9;
-        info.backend = QString::fromStdString(model_->backend().name());
-        info.note = QString::fromStdString(loaded.note);
-        if (model_->licence()) info.licence = QString::fromStdString(*model_->licence());
-        emit modelLoaded(requestId, info);
+        load_on_cpu_ = std::move(loaded.load_on_cpu);
+        emit modelLoaded(requestId,
+                         describeModel(timer.nsecsElapsed() / 1e9, QString::fromStdString(loaded.note)));
     } catch (const loom::Cancelled&) {
         emit modelLoadFailed(requestId, tr("Loading was cancelled."), true);
     } catch (const loom::Error& e) {
@@ -208,6 +193,42 @@ void EngineWorker::loadModel(quint64 requestId, const ModelLoadRequest& request)
         emit modelLoadFailed(
             requestId, tr("The model could not be loaded: %1").arg(QString::fromStdString(e.what())), false);
     }
+}
+
+LoadedModel EngineWorker::describeModel(double loadSeconds, const QString& note) const {
+    const loom::ModelConfig& config = model_->config();
+    LoadedModel info;
+    info.path = QString::fromStdString(model_->path().string());
+    info.name = model_display_name(info.path);
+    info.architecture = QString::fromStdString(config.architecture);
+    info.parameters = model_->parameter_count();
+    info.weightTypes = QString::fromStdString(model_->weight_types());
+    info.tokenizer = QString::fromStdString(model_->tokenizer().kind());
+    info.layers = config.layers;
+    info.heads = config.heads;
+    info.hiddenSize = config.hidden_size;
+    info.contextLength = loom::Session::context_tokens(config, {});
+    info.hasChatTemplate = model_->chat_template().has_value();
+    info.loadSeconds = loadSeconds;
+    info.backend = QString::fromStdString(model_->backend().name());
+    info.note = note;
+    if (model_->licence()) info.licence = QString::fromStdString(*model_->licence());
+    return info;
+}
+
+// A session's GPU failed while it ran: the model goes to the CPU (once; sessions that fail later find it
+// there), and the session that asked goes on with it.
+std::shared_ptr<const loom::Model> EngineWorker::continueOnCpu(const loom::DeviceFailure& failure) {
+    if (load_on_cpu_) {
+        QElapsedTimer timer;
+        timer.start();
+        model_ = load_on_cpu_();
+        load_on_cpu_ = nullptr;
+        emit modelMoved(describeModel(timer.nsecsElapsed() / 1e9,
+                                      tr("The GPU failed (%1); the model now runs on the CPU.")
+                                          .arg(QString::fromStdString(failure.what()))));
+    }
+    return model_;
 }
 
 // ---- conversations ----
@@ -228,7 +249,11 @@ EngineWorker::Conversation& EngineWorker::conversation(qint64 id) {
             conversations_.erase(oldest);
         }
         auto created = std::make_unique<Conversation>();
-        created->session = std::make_unique<loom::Session>(model_);
+        loom::SessionOptions options;
+        options.on_device_failure = [this](const loom::DeviceFailure& failure) {
+            return continueOnCpu(failure);
+        };
+        created->session = std::make_unique<loom::Session>(model_, options);
         state = created.get();
         conversations_.emplace(id, std::move(created));
     }

@@ -14,6 +14,7 @@
 #include <QObject>
 #include <QVector>
 #include <atomic>
+#include <functional>
 #include <map>
 #include <memory>
 
@@ -22,6 +23,7 @@
 #include "worker/worker_types.h"
 
 namespace loom {
+class DeviceFailure;
 class Model;
 class Session;
 class CaptureRecorder;
@@ -61,6 +63,9 @@ class EngineWorker : public QObject {
     void loadProgress(quint64 requestId, double fraction);
     void modelLoaded(quint64 requestId, const loom::ui::LoadedModel& model);
     void modelLoadFailed(quint64 requestId, const QString& error, bool cancelled);
+    // The model now runs elsewhere (its GPU failed during a reply, which went on on the CPU); the note says
+    // why. Conversations and their captures stay as they were.
+    void modelMoved(const loom::ui::LoadedModel& model);
 
     void tokenGenerated(const loom::ui::StreamedToken& token);
     void replyFinished(const loom::ui::ReplyFinished& result);
@@ -81,8 +86,12 @@ class EngineWorker : public QObject {
                         bool for_generation, bool capture);
     void sendNewCaptures(qint64 conversationId, Conversation& state);
     bool stopped(quint64 requestId) const;
+    LoadedModel describeModel(double loadSeconds, const QString& note) const;
+    std::shared_ptr<const loom::Model> continueOnCpu(const loom::DeviceFailure& failure);
 
     std::shared_ptr<loom::Model> model_;
+    // For a model on the GPU: loads it on the CPU (gpu/backend_choice.h); empty once it runs there.
+    std::function<std::shared_ptr<loom::Model>()> load_on_cpu_;
     std::map<qint64, std::unique_ptr<Conversation>> conversations_;
     uint64_t use_counter_ = 0;
 

@@ -290,9 +290,9 @@ class TestCpuBackend : public QObject {
         test::expect_error([&] { backend.matmul(out, wrong, wrong); }, "shapes differ");
         // Weights beyond the memory the system has are refused before anything is copied.
         if (available_memory_bytes() > 0) {
-            backend.check_weights_fit(1 << 20);
+            backend.check_model_fits({1 << 20});
             test::expect_error(
-                [&] { backend.check_weights_fit(available_memory_bytes() * 2 + (uint64_t{1} << 40)); },
+                [&] { backend.check_model_fits({available_memory_bytes() * 2 + (uint64_t{1} << 40)}); },
                 "of memory is available");
         }
     }

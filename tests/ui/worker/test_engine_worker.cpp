@@ -56,6 +56,7 @@ class WorkerResults : public QObject {
     void modelLoaded(quint64 requestId, const loom::ui::LoadedModel& model);
     void modelLoadFailed(quint64 requestId, const QString& error, bool cancelled);
     void replyFinished(const loom::ui::ReplyFinished& result);
+    void modelMoved(const loom::ui::LoadedModel& model);
 };
 
 class TestEngineWorker : public QObject {
@@ -88,6 +89,7 @@ class TestEngineWorker : public QObject {
         connect(worker_, &EngineWorker::modelLoaded, &results_, &WorkerResults::modelLoaded);
         connect(worker_, &EngineWorker::modelLoadFailed, &results_, &WorkerResults::modelLoadFailed);
         connect(worker_, &EngineWorker::replyFinished, &results_, &WorkerResults::replyFinished);
+        connect(worker_, &EngineWorker::modelMoved, &results_, &WorkerResults::modelMoved);
         thread_.start();
         QSignalSpy loaded(&results_, &WorkerResults::modelLoaded);
         post([](EngineWorker& w) { w.loadModel(1, {}); });  // empty: the built-in model
@@ -280,6 +282,48 @@ class TestEngineWorker : public QObject {
         QVERIFY(run(request(58, 6, {user(QStringLiteral("Once upon a time"))}, 8)).ok);
 
         post([](EngineWorker& w) { w.loadModel(59, {}); });  // back to the built-in model as stored
+        QVERIFY(wait_for(loaded));
+    }
+
+    void aReplyGoesOnOnTheCpuWhenTheGpuFails() {
+        const GenerationRequest story = request(0, 0, {user(QStringLiteral("Once upon a time"))}, 60);
+        GenerationRequest on_cpu = story;
+        on_cpu.requestId = 63;
+        on_cpu.conversationId = 8;
+        const ReplyFinished expected = run(on_cpu);
+        QVERIFY(expected.ok);
+
+        // On lavapipe with bindings of 4 KiB, attention cannot read the cache past about 30 positions: the
+        // GPU gives up in the middle of the reply, which goes on on the CPU with the same words.
+        QSignalSpy loaded(&results_, &WorkerResults::modelLoaded);
+        QSignalSpy moved(&results_, &WorkerResults::modelMoved);
+        ModelLoadRequest on_device;
+        on_device.backend = QStringLiteral("vulkan:0");
+        qputenv("LOOM_VULKAN_MAX_BINDING", "4K");
+        post([on_device](EngineWorker& w) { w.loadModel(64, on_device); });
+        QVERIFY(wait_for(loaded));
+        qunsetenv("LOOM_VULKAN_MAX_BINDING");
+        QVERIFY(loaded.takeFirst().at(1).value<LoadedModel>().backend.startsWith(QStringLiteral("Vulkan")));
+
+        GenerationRequest on_gpu = story;
+        on_gpu.requestId = 65;
+        on_gpu.conversationId = 9;
+        const ReplyFinished result = run(on_gpu);
+        QVERIFY2(result.ok, qPrintable(result.error));
+        QCOMPARE(result.reply.content, expected.reply.content);
+        QVERIFY(wait_for(moved));
+        QCOMPARE(moved.size(), 1);
+        const LoadedModel now = moved.takeFirst().at(0).value<LoadedModel>();
+        QVERIFY2(now.backend.startsWith(QStringLiteral("CPU")), qPrintable(now.backend));
+        QVERIFY2(now.note.contains(QStringLiteral("The GPU failed")), qPrintable(now.note));
+
+        // Later replies run on the CPU from their start.
+        on_gpu.requestId = 66;
+        on_gpu.conversationId = 10;
+        QCOMPARE(run(on_gpu).reply.content, expected.reply.content);
+        QCOMPARE(moved.size(), 0);
+
+        post([](EngineWorker& w) { w.loadModel(67, {}); });  // back to the built-in model as stored
         QVERIFY(wait_for(loaded));
     }
 
