@@ -12,6 +12,7 @@
 #include <QSettings>
 #include <QSplitter>
 #include <QStatusBar>
+#include <QTimer>
 #include <memory>
 
 #include "about_dialog.h"
@@ -167,6 +168,10 @@ void MainWindow::buildMenus() {
     visualizer_action_ = view->addAction(tr("&Visualizer"));
     visualizer_action_->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_I));
     visualizer_action_->setCheckable(true);
+    visualizer_action_->setIconText(tr("Look inside"));
+    visualizer_action_->setToolTip(
+        tr("Show or hide the visualizer: hidden states, attention and the logit lens of any token (Ctrl+I)"));
+    pane_->addHeaderAction(visualizer_action_);
     connect(visualizer_action_, &QAction::toggled, this, &MainWindow::setVisualizerOpen);
     view->addAction(tr("&Refresh models"), QKeySequence::Refresh, catalog_, &ModelCatalog::refresh);
 
@@ -194,11 +199,19 @@ void MainWindow::restoreLayout() {
     QSettings settings;
     if (!restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray())) resize(1500, 900);
     restoreState(settings.value(QStringLiteral("window/state")).toByteArray());
-    if (!splitter_->restoreState(settings.value(QStringLiteral("window/splitter")).toByteArray()))
-        splitter_->setSizes({340, 760, 500});
+    if (!splitter_->restoreState(settings.value(QStringLiteral("window/splitter")).toByteArray())) {
+        // First start: shares of the width the window has once shown (before that, the splitter's width is
+        // not yet the window's): models, the conversation with its sampling controls, the visualizer.
+        QTimer::singleShot(0, this, [this] {
+            const int width = splitter_->width();
+            splitter_->setSizes({width * 22 / 100, width * 43 / 100, width * 35 / 100});
+        });
+    }
     if (!left_splitter_->restoreState(settings.value(QStringLiteral("window/leftSplitter")).toByteArray()))
         left_splitter_->setSizes({520, 300});
-    setVisualizerOpen(settings.value(QStringLiteral("window/visualizerOpen"), false).toBool());
+    // Open on the first start: looking inside the model is what Loom is for. Closed, replies run at full
+    // speed (nothing is captured).
+    setVisualizerOpen(settings.value(QStringLiteral("window/visualizerOpen"), true).toBool());
 }
 
 void MainWindow::saveLayout() const {

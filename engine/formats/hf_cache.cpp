@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstdlib>
 #include <fstream>
+#include <string>
+#include <vector>
 
 #include "util/error.h"
 
@@ -91,6 +93,28 @@ std::vector<HfCacheRepo> list_hf_cache(const fs::path& root) {
     return repos;
 }
 
+namespace {
+
+// A folder without config.json that holds GGUF files (a GGUF repository's snapshot has one per quantization):
+// its only GGUF file; several are an error listing them. Anything else is returned as it is.
+fs::path gguf_in_folder(const fs::path& location) {
+    std::error_code ec;
+    if (!fs::is_directory(location, ec) || fs::exists(location / "config.json", ec)) return location;
+    std::vector<std::string> ggufs;
+    for (const auto& entry : fs::directory_iterator(location, ec))
+        if (entry.path().extension() == ".gguf") ggufs.push_back(entry.path().filename().string());
+    if (ggufs.empty()) return location;
+    std::sort(ggufs.begin(), ggufs.end());
+    if (ggufs.size() == 1) return location / ggufs[0];
+    std::string names;
+    for (const std::string& name : ggufs)
+        names += (names.empty() ? "" : ", ") + name;
+    fail(location.string(), " holds ", ggufs.size(), " GGUF files (", names, "): give one of them, e.g. ",
+         (location / ggufs[0]).string());
+}
+
+}  // namespace
+
 fs::path resolve_model_location(std::string_view spec, const fs::path& cache_root) {
     if (spec.empty()) fail("no model given");
     std::error_code ec;
@@ -98,8 +122,8 @@ fs::path resolve_model_location(std::string_view spec, const fs::path& cache_roo
     if (fs::exists(as_path, ec)) {
         std::string name = fs::absolute(as_path).filename().string();
         if (name.rfind("models--", 0) == 0 && fs::is_directory(as_path / "snapshots"))
-            return snapshot_of(as_path, "main", name);
-        return fs::absolute(as_path);
+            return gguf_in_folder(snapshot_of(as_path, "main", name));
+        return gguf_in_folder(fs::absolute(as_path));
     }
     // "org/name" or "org/name@revision"; anything that looks like a path but does not exist is an error.
     std::string id(spec), revision = "main";
@@ -115,7 +139,7 @@ fs::path resolve_model_location(std::string_view spec, const fs::path& cache_roo
     if (!fs::is_directory(repo))
         fail("'", id, "' is neither a file nor a model in the Hugging Face cache (looked for ", repo.string(),
              "). Download it with `huggingface-cli download ", id, "` or give a path.");
-    return snapshot_of(repo, revision, id);
+    return gguf_in_folder(snapshot_of(repo, revision, id));
 }
 
 fs::path follow_snapshot_link(const fs::path& path, const fs::path& repo_folder) {

@@ -29,7 +29,9 @@ std::vector<HfCacheRepo> list_hf_cache(const std::filesystem::path& root);
 
 // Resolves what a user typed to a model folder or file on disk:
 //   - an existing file or folder: itself; a repo folder "models--org--name": its refs/main snapshot;
-//   - "org/name" or "org/name@revision" (branch, tag or commit): that snapshot in the cache at `cache_root`.
+//   - "org/name" or "org/name@revision" (branch, tag or commit): that snapshot in the cache at `cache_root`;
+//   - a folder (or snapshot) without config.json that holds one GGUF file: that file (with several, an
+//     Error naming them).
 // Throws Error saying where it looked when nothing matches.
 std::filesystem::path resolve_model_location(std::string_view spec, const std::filesystem::path& cache_root);
 inline std::filesystem::path resolve_model_location(std::string_view spec) {

@@ -17,6 +17,7 @@
 #include <QTemporaryDir>
 #include <QTextBlock>
 #include <QTextBrowser>
+#include <QToolButton>
 #include <QWebEnginePage>
 #include <QWebEngineView>
 #include <QtTest>
@@ -131,6 +132,22 @@ class TestMainWindow : public QObject {
     }
 
     void cleanupTestCase() { window_.reset(); }
+
+    void theVisualizerIsOpenOnTheFirstStartAndTheHeaderButtonTogglesIt() {
+        QVERIFY(window_->visualizer()->isVisible());
+        QVERIFY(window_->engine()->captureEnabled());
+        QToolButton* look_inside = nullptr;
+        for (QToolButton* button : window_->chatPane()->findChildren<QToolButton*>())
+            if (button->text() == QStringLiteral("Look inside")) look_inside = button;
+        QVERIFY(look_inside);
+        QVERIFY(look_inside->isChecked());
+        QTest::mouseClick(look_inside, Qt::LeftButton);
+        QVERIFY(!window_->visualizer()->isVisible());
+        QVERIFY(!window_->engine()->captureEnabled());  // closed: replies capture nothing
+        QTest::mouseClick(look_inside, Qt::LeftButton);
+        QVERIFY(window_->visualizer()->isVisible());
+        QVERIFY(window_->engine()->captureEnabled());
+    }
 
     void replyStreamsAndTheVisualizerSeesIt() {
         window_->setVisualizerOpen(true);

@@ -152,7 +152,8 @@ QVariant ModelTreeModel::entryData(const ModelEntry& e, int column, int role) co
     if (role == Qt::ToolTipRole) return e.runnable ? tr("Ready to load: %1").arg(e.path) : e.problem;
     if (role == Qt::ForegroundRole && !e.runnable)
         return QApplication::palette().brush(QPalette::Disabled, QPalette::Text);
-    if (role == Qt::DecorationRole && column == Status)
+    // On the name, so that whether a model can run shows however narrow the browser is.
+    if (role == Qt::DecorationRole && column == Name)
         return QApplication::style()->standardIcon(e.runnable ? QStyle::SP_DialogApplyButton
                                                               : QStyle::SP_MessageBoxWarning);
     if (role != Qt::DisplayRole) return {};

@@ -104,13 +104,33 @@ QVector<ModelEntry> scan_hf_cache(const QString& root, quint64 memoryBudget) {
             continue;
         }
         for (const std::filesystem::path& snapshot : repo.snapshots) {
-            ModelEntry entry = describe_entry(QString::fromStdString(snapshot.string()),
-                                              ModelSource::HuggingFaceCache, memoryBudget);
-            entry.group = id;
+            const QString folder = QString::fromStdString(snapshot.string());
             const std::string commit = snapshot.filename().string();
-            entry.isMainRevision = repo.main && *repo.main == commit;
-            entry.name = QString::fromStdString(commit.substr(0, 12));
-            if (entry.isMainRevision) entry.name += QObject::tr(" (main)");
+            const bool main = repo.main && *repo.main == commit;
+            const QString revision = QString::fromStdString(commit.substr(0, 12));
+            // A GGUF repository (no config.json) holds one file per quantization: each is a model.
+            const QFileInfoList ggufs =
+                is_model_folder(QFileInfo(folder))
+                    ? QFileInfoList()
+                    : QDir(folder).entryInfoList({QStringLiteral("*.gguf")}, QDir::Files | QDir::System,
+                                                 QDir::Name);
+            if (!ggufs.isEmpty()) {
+                for (const QFileInfo& file : ggufs) {
+                    ModelEntry entry =
+                        describe_entry(file.absoluteFilePath(), ModelSource::HuggingFaceCache, memoryBudget);
+                    entry.group = id;
+                    entry.isMainRevision = main;
+                    entry.name =
+                        file.fileName() + (main ? QObject::tr(" (main)") : QStringLiteral(" @") + revision);
+                    entries.push_back(entry);
+                }
+                continue;
+            }
+            ModelEntry entry = describe_entry(folder, ModelSource::HuggingFaceCache, memoryBudget);
+            entry.group = id;
+            entry.isMainRevision = main;
+            entry.name = revision;
+            if (main) entry.name += QObject::tr(" (main)");
             entries.push_back(entry);
         }
     }

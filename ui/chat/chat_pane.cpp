@@ -87,6 +87,7 @@ ChatPane::ChatPane(QWidget* parent) : QWidget(parent) {
     header->addStretch(1);
     header->addWidget(mode_);
     header->addWidget(sampling_toggle_);
+    header_ = header;
 
     auto* middle = new QHBoxLayout;
     middle->addWidget(transcript_, 1);
@@ -124,6 +125,12 @@ void ChatPane::setEditing(bool editing) {
 void ChatPane::setStatus(const QString& text, bool error) {
     status_->setStyleSheet(error ? QStringLiteral("color: #c62828;") : QString());
     status_->setText(text);
+}
+
+void ChatPane::addHeaderAction(QAction* action) {
+    auto* button = new QToolButton;
+    button->setDefaultAction(action);  // checked, enabled and labelled as the action is
+    header_->addWidget(button);
 }
 
 void ChatPane::setModelMode(const QString& modelName, bool hasChatTemplate) {

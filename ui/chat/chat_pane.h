@@ -5,6 +5,8 @@
 
 #include <QWidget>
 
+class QAction;
+class QHBoxLayout;
 class QLabel;
 class QPlainTextEdit;
 class QPushButton;
@@ -35,6 +37,8 @@ class ChatPane : public QWidget {
     void setStatus(const QString& text, bool error = false);
     // How the model reads the conversation: its chat template, or plain completion.
     void setModelMode(const QString& modelName, bool hasChatTemplate);
+    // A button for `action` in the header, beside the sampling toggle (the main window's "Look inside").
+    void addHeaderAction(QAction* action);
 
   signals:
     void sendRequested();
@@ -53,6 +57,7 @@ class ChatPane : public QWidget {
     QPushButton* stop_;
     QPushButton* regenerate_;
     QToolButton* sampling_toggle_;
+    QHBoxLayout* header_;
     QWidget* sampling_panel_;
     SamplingControls* sampling_;
     QLabel* status_;

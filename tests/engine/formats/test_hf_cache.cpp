@@ -69,6 +69,23 @@ class TestHfCache : public QObject {
                  root_ / "models--org--tiny" / "snapshots" / "1111");
     }
 
+    void aGgufRepositoryResolvesToItsFile() {
+        // No config.json, one GGUF file: the name means that file. With two, the user must choose.
+        fs::path repo = root_ / "models--org--tiny-GGUF";
+        write_file(repo / "blobs" / "g1", "GGUF");
+        fs::create_directories(repo / "snapshots" / "4444");
+        fs::create_symlink("../../blobs/g1", repo / "snapshots" / "4444" / "tiny-q8_0.gguf");
+        write_file(repo / "refs" / "main", "4444");
+        QCOMPARE(resolve_model_location("org/tiny-GGUF", root_),
+                 repo / "snapshots" / "4444" / "tiny-q8_0.gguf");
+        fs::create_symlink("../../blobs/g1", repo / "snapshots" / "4444" / "tiny-q4_0.gguf");
+        expect_error([&] { resolve_model_location("org/tiny-GGUF", root_); },
+                     "holds 2 GGUF files (tiny-q4_0.gguf, tiny-q8_0.gguf): give one of them");
+        QCOMPARE(resolve_model_location((repo / "snapshots" / "4444" / "tiny-q4_0.gguf").string(), root_),
+                 repo / "snapshots" / "4444" / "tiny-q4_0.gguf");
+        fs::remove_all(repo);  // listsModelRepos counts the others
+    }
+
     void explainsWhatIsMissing() {
         expect_error([&] { resolve_model_location("org/absent", root_); },
                      "huggingface-cli download org/absent");

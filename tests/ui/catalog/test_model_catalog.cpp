@@ -11,6 +11,7 @@
 #include "catalog/catalog_scan.h"
 #include "catalog/model_catalog.h"
 #include "formats/hf_cache.h"
+#include "util/error.h"
 
 using namespace loom::ui;
 namespace fs = std::filesystem;
@@ -93,6 +94,15 @@ class TestModelCatalog : public QObject {
 
         fs::create_directories(root_ / "models--someone--empty" / "snapshots");
 
+        // A GGUF repository: no config.json, one file per quantization, and one whose download broke off.
+        const std::string gguf = read(fs::path(LOOM_TEST_DATA_DIR) / "models" / "stories260K.gguf");
+        fs::path gguf_repo = make_repo(root_, "someone/stories-GGUF", "6666",
+                                       {{"stories-f32.gguf", gguf},
+                                        {"stories-copy.gguf", gguf},
+                                        {"stories-partial.gguf", gguf},
+                                        {"README.md", "# GGUF files"}});
+        fs::remove(gguf_repo / "blobs" / "6666-blob3");  // stories-partial.gguf's blob
+
         fs::create_directories(user_ / "gguf");
         fs::copy_file(fs::path(LOOM_TEST_DATA_DIR) / "models" / "stories260K.gguf",
                       user_ / "gguf" / "stories.gguf");
@@ -126,16 +136,46 @@ class TestModelCatalog : public QObject {
         QVERIFY(older->runnable);
     }
 
+    void listsEachFileOfAGgufRepository() {
+        QVector<ModelEntry> entries = scan_hf_cache(QString::fromStdString(root_.string()));
+        const QString repo = QStringLiteral("someone/stories-GGUF");
+        const ModelEntry* f32 = find(entries, repo, QStringLiteral("stories-f32.gguf"));
+        QVERIFY(f32);
+        QVERIFY2(f32->runnable, qPrintable(f32->problem));
+        QCOMPARE(f32->format, QStringLiteral("GGUF"));
+        QCOMPARE(f32->architecture, QStringLiteral("llama"));
+        QVERIFY(f32->isMainRevision);
+        QVERIFY(f32->name.endsWith(QStringLiteral("(main)")));
+        QVERIFY(f32->path.endsWith(QStringLiteral("snapshots/6666/stories-f32.gguf")));
+        QVERIFY(find(entries, repo, QStringLiteral("stories-copy.gguf")));
+        const ModelEntry* partial = find(entries, repo, QStringLiteral("stories-partial.gguf"));
+        QVERIFY(partial);
+        QVERIFY(!partial->runnable);
+        QVERIFY2(!partial->problem.isEmpty(), "a broken GGUF link must say why");
+        QVERIFY(!find(entries, repo, QStringLiteral("README")));  // not a model
+        QVERIFY(!find(entries, repo, QStringLiteral("6666")));    // the snapshot is not an entry itself
+
+        // By its name, such a repository needs the file chosen: the message lists them.
+        try {
+            loom::resolve_model_location("someone/stories-GGUF", root_);
+            QFAIL("a repository of several GGUF files resolved to one of them");
+        } catch (const loom::Error& e) {
+            QVERIFY2(std::string(e.what()).find("holds 3 GGUF files (stories-copy.gguf, stories-f32.gguf, "
+                                                "stories-partial.gguf)") != std::string::npos,
+                     e.what());
+        }
+    }
+
     void saysWhyAModelCannotRun() {
         QVector<ModelEntry> entries = scan_hf_cache(QString::fromStdString(root_.string()));
         struct Expected {
             const char* group;
             const char* reason;
         };
-        for (const Expected& e : {Expected{"someone/broken", "broken link"},
-                                  Expected{"state-spaces/mamba-tiny", "not supported"},
-                                  Expected{"someone/no-tokenizer", "tokenizer is missing"},
-                                  Expected{"someone/empty", "no snapshot"}}) {
+        for (const Expected& e :
+             {Expected{"someone/broken", "broken link"}, Expected{"state-spaces/mamba-tiny", "not supported"},
+              Expected{"someone/no-tokenizer", "tokenizer is missing"},
+              Expected{"someone/empty", "no snapshot"}}) {
             const ModelEntry* entry = find(entries, QString::fromLatin1(e.group), QString());
             QVERIFY2(entry, e.group);
             QVERIFY2(!entry->runnable, e.group);
@@ -201,7 +241,7 @@ class TestModelCatalog : public QObject {
                 from_cache += e.source == ModelSource::HuggingFaceCache;
                 from_user += e.source == ModelSource::UserFolder;
             }
-            QCOMPARE(from_cache, 6);
+            QCOMPARE(from_cache, 9);  // 6 snapshots of model folders and 3 files of a GGUF repository
             QCOMPARE(from_user, 2);
         }
         ModelCatalog again(cache, QString());
