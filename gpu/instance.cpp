@@ -160,6 +160,10 @@ PhysicalDevice Instance::describe(VkPhysicalDevice handle) const {
     info.is_cpu = properties.deviceType == VK_PHYSICAL_DEVICE_TYPE_CPU;
     info.api_version = version_text(properties.apiVersion);
     info.driver = cat("driver version ", properties.driverVersion);
+    device.vendor_id = properties.vendorID;
+    device.device_id = properties.deviceID;
+    std::copy(std::begin(properties.pipelineCacheUUID), std::end(properties.pipelineCacheUUID),
+              device.pipeline_cache_uuid.begin());
     if (properties.apiVersion >= VK_API_VERSION_1_2 && api_version_ >= VK_API_VERSION_1_2) {
         VkPhysicalDeviceDriverProperties driver{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DRIVER_PROPERTIES};
         VkPhysicalDeviceProperties2 properties2{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2};

@@ -2,6 +2,7 @@
 // which one to use.
 #pragma once
 
+#include <array>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -17,6 +18,11 @@ struct PhysicalDevice {
     VkPhysicalDeviceType type = VK_PHYSICAL_DEVICE_TYPE_OTHER;
     VulkanDeviceInfo info;
     uint32_t compute_family = 0;  // a queue family with compute support (valid when info.usable)
+    // Which device and driver build compiled pipelines are valid for: a saved pipeline cache is used only
+    // when its header names the same three (pipeline_cache_file.h).
+    uint32_t vendor_id = 0;
+    uint32_t device_id = 0;
+    std::array<uint8_t, VK_UUID_SIZE> pipeline_cache_uuid{};
 };
 
 class Instance {

@@ -57,6 +57,7 @@ namespace loom::gpu {
     X(DestroyPipelineLayout)        \
     X(CreatePipelineCache)          \
     X(DestroyPipelineCache)         \
+    X(GetPipelineCacheData)         \
     X(CreateComputePipelines)       \
     X(DestroyPipeline)              \
     X(CreateDescriptorPool)         \

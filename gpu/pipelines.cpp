@@ -2,6 +2,7 @@
 
 #include <vector>
 
+#include "gpu/pipeline_cache_file.h"
 #include "gpu/shader_table.h"
 #include "util/error.h"
 
@@ -70,15 +71,52 @@ Pipeline::~Pipeline() {
     vk.DestroyDescriptorSetLayout(device_.handle(), set_layout_, nullptr);
 }
 
-PipelineCache::PipelineCache(std::shared_ptr<Device> device) : device_(std::move(device)) {
-    VkPipelineCacheCreateInfo create{VK_STRUCTURE_TYPE_PIPELINE_CACHE_CREATE_INFO};
-    check(device_->api().CreatePipelineCache(device_->handle(), &create, nullptr, &cache_),
-          "creating a pipeline cache");
+PipelineCache::PipelineCache(std::shared_ptr<Device> device, std::filesystem::path file)
+    : device_(std::move(device)), file_(std::move(file)) {
+    std::vector<std::byte> saved;
+    if (!file_.empty()) saved = read_pipeline_cache(file_, device_->physical());
+    auto create = [&] {
+        VkPipelineCacheCreateInfo info{VK_STRUCTURE_TYPE_PIPELINE_CACHE_CREATE_INFO};
+        info.initialDataSize = saved.size();
+        info.pInitialData = saved.empty() ? nullptr : saved.data();
+        return device_->api().CreatePipelineCache(device_->handle(), &info, nullptr, &cache_);
+    };
+    VkResult result = create();
+    if (result != VK_SUCCESS && !saved.empty()) {
+        // A valid header does not make the rest valid (a damaged file): start empty rather than fail.
+        saved.clear();
+        result = create();
+    }
+    check(result, "creating a pipeline cache");
+    initial_bytes_ = saved.size();
 }
 
 PipelineCache::~PipelineCache() {
+    if (!file_.empty() && !pipelines_.empty()) save();
     pipelines_.clear();
     device_->api().DestroyPipelineCache(device_->handle(), cache_, nullptr);
+}
+
+std::vector<std::byte> PipelineCache::data() const {
+    const DeviceFunctions& vk = device_->api();
+    size_t size = 0;
+    if (vk.GetPipelineCacheData(device_->handle(), cache_, &size, nullptr) != VK_SUCCESS ||
+        size > kMaxPipelineCacheBytes)
+        return {};
+    std::vector<std::byte> data(size);
+    if (vk.GetPipelineCacheData(device_->handle(), cache_, &size, data.data()) != VK_SUCCESS) return {};
+    data.resize(size);
+    return data;
+}
+
+void PipelineCache::save() const {
+    try {
+        std::vector<std::byte> data = this->data();
+        // Only what the next run would accept: a cache whose header names this device and driver.
+        if (pipeline_cache_fits(data, device_->physical())) write_file_atomically(file_, data);
+    } catch (...) {
+        // Out of memory, or a path the file system refuses: the next run compiles again.
+    }
 }
 
 bool PipelineCache::has(std::string_view name) {

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <string_view>
 
+#include "gpu/pipeline_cache_file.h"
 #include "gpu/vulkan_backend_impl.h"
 #include "kernels/convert.h"
 #include "util/error.h"
@@ -61,6 +62,10 @@ VulkanOptions with_environment(VulkanOptions options) {
     if (env_flag("LOOM_VULKAN_VALIDATION")) options.validation = true;
     if (uint64_t limit = env_bytes("LOOM_VULKAN_MEMORY_LIMIT")) options.memory_limit_bytes = limit;
     if (uint64_t binding = env_bytes("LOOM_VULKAN_MAX_BINDING")) options.max_binding_bytes = binding;
+    if (const char* folder = std::getenv("LOOM_VULKAN_PIPELINE_CACHE"); folder && *folder) {
+        options.pipeline_cache_on_disk = std::string_view(folder) != "0";
+        options.pipeline_cache_folder = options.pipeline_cache_on_disk ? folder : "";
+    }
     return options;
 }
 
@@ -84,7 +89,7 @@ VulkanBackend::VulkanBackend(const VulkanOptions& options) {
     const PhysicalDevice& physical = instance_->choose(options);
     device_ = std::make_shared<Device>(instance_, physical, options);
     memory_ = std::make_shared<DeviceMemory>(device_, options.memory_limit_bytes);
-    pipelines_ = std::make_unique<PipelineCache>(device_);
+    pipelines_ = std::make_unique<PipelineCache>(device_, pipeline_cache_file(options, physical));
     stream_ = std::make_unique<CommandStream>(device_, memory_, kStagingBytes);
 }
 

@@ -31,6 +31,12 @@ struct VulkanOptions {
     // Enables the Khronos validation layer when it is installed (also LOOM_VULKAN_VALIDATION=1); its error
     // messages are then thrown as Errors from the next read().
     bool validation = false;
+    // Compiled pipelines are kept on disk between runs, so that a second run on the same device and driver
+    // does not compile every shader again: in `pipeline_cache_folder`, or when it is empty in the user's
+    // cache folder ($XDG_CACHE_HOME/loom/vulkan, else ~/.cache/loom/vulkan). false keeps them in memory
+    // only. LOOM_VULKAN_PIPELINE_CACHE=<folder> sets the folder, =0 turns the disk cache off.
+    bool pipeline_cache_on_disk = true;
+    std::string pipeline_cache_folder;
 
     // --- for tests and troubleshooting ---
     // Use subgroup operations in reductions when the device has them (false: shared memory only).

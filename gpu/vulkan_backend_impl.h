@@ -48,6 +48,7 @@ class VulkanBackend final : public Backend {
     void attention(const AttentionOptions& options) override;
 
     const Device& device() const { return *device_; }
+    const PipelineCache& pipelines() const { return *pipelines_; }
 
   private:
     // Rows of a tensor as a descriptor range. Descriptors start on the device's binding alignment, so the

@@ -3,9 +3,26 @@
 #include <cmath>
 #include <random>
 
+#include <QtGlobal>
+
 #include "kernels/convert.h"
 
 namespace loom::test {
+
+ScopedEnv::ScopedEnv(const char* name, const char* value)
+    : name_(name), had_(qEnvironmentVariableIsSet(name)), old_(qgetenv(name)) {
+    if (value)
+        qputenv(name, value);
+    else
+        qunsetenv(name);
+}
+
+ScopedEnv::~ScopedEnv() {
+    if (had_)
+        qputenv(name_, old_);
+    else
+        qunsetenv(name_);
+}
 
 std::vector<GpuUnderTest> gpu_configurations(uint64_t small_binding_bytes) {
     std::vector<GpuUnderTest> configurations;

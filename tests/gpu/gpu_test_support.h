@@ -9,10 +9,26 @@
 #include <string>
 #include <vector>
 
+#include <QByteArray>
+
 #include "backend/backend.h"
 #include "gpu/vulkan_backend.h"
 
 namespace loom::test {
+
+// Sets an environment variable (or unsets it, for a null value) for the life of the object, then restores it.
+class ScopedEnv {
+  public:
+    ScopedEnv(const char* name, const char* value);
+    ~ScopedEnv();
+    ScopedEnv(const ScopedEnv&) = delete;
+    ScopedEnv& operator=(const ScopedEnv&) = delete;
+
+  private:
+    const char* name_;
+    bool had_;
+    QByteArray old_;
+};
 
 // A Vulkan backend configuration under test, with a label for failure messages.
 struct GpuUnderTest {

@@ -12,33 +12,7 @@
 
 using namespace loom;
 using namespace loom::gpu;
-
-namespace {
-
-// Sets an environment variable for the life of the object, then restores it.
-class ScopedEnv {
-  public:
-    ScopedEnv(const char* name, const char* value)
-        : name_(name), had_(qEnvironmentVariableIsSet(name)), old_(qgetenv(name)) {
-        if (value)
-            qputenv(name, value);
-        else
-            qunsetenv(name);
-    }
-    ~ScopedEnv() {
-        if (had_)
-            qputenv(name_, old_);
-        else
-            qunsetenv(name_);
-    }
-
-  private:
-    const char* name_;
-    bool had_;
-    QByteArray old_;
-};
-
-}  // namespace
+using loom::test::ScopedEnv;
 
 class TestVulkanDevice : public QObject {
     Q_OBJECT
