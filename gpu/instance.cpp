@@ -203,20 +203,25 @@ PhysicalDevice Instance::describe(VkPhysicalDevice handle) const {
 }
 
 const PhysicalDevice& Instance::choose(const VulkanOptions& options) const {
-    if (devices_.empty())
+    return choose_device(devices_, options);
+}
+
+const PhysicalDevice& choose_device(const std::vector<PhysicalDevice>& devices,
+                                    const VulkanOptions& options) {
+    if (devices.empty())
         fail("no Vulkan device was found: install the GPU's Vulkan driver, or use the CPU backend");
     if (options.device_index >= 0) {
-        if (options.device_index >= static_cast<int>(devices_.size()))
-            fail("there is no Vulkan device ", options.device_index, " (this machine has ", devices_.size(),
+        if (options.device_index >= static_cast<int>(devices.size()))
+            fail("there is no Vulkan device ", options.device_index, " (this machine has ", devices.size(),
                  ")");
-        const PhysicalDevice& device = devices_[static_cast<size_t>(options.device_index)];
+        const PhysicalDevice& device = devices[static_cast<size_t>(options.device_index)];
         if (!device.info.usable)
             fail("the Vulkan device '", device.info.name, "' cannot be used: ", device.info.unusable_reason);
         return device;
     }
     const PhysicalDevice* best = nullptr;
     auto rank = [](const PhysicalDevice& d) { return preference(d.type); };
-    for (const PhysicalDevice& device : devices_) {
+    for (const PhysicalDevice& device : devices) {
         if (!device.info.usable || (device.info.is_cpu && !options.allow_cpu_device)) continue;
         // Among devices of the same kind, the one with the most memory.
         if (!best || rank(device) < rank(*best) ||
@@ -226,11 +231,11 @@ const PhysicalDevice& Instance::choose(const VulkanOptions& options) const {
     if (best) return *best;
 
     std::string seen;
-    for (const PhysicalDevice& device : devices_)
+    for (const PhysicalDevice& device : devices)
         seen += cat(seen.empty() ? "" : "; ", "'", device.info.name, "' (", device.info.type,
                     device.info.usable ? "" : ", unusable: " + device.info.unusable_reason, ")");
     bool only_cpu =
-        std::all_of(devices_.begin(), devices_.end(), [](const PhysicalDevice& d) { return d.info.is_cpu; });
+        std::all_of(devices.begin(), devices.end(), [](const PhysicalDevice& d) { return d.info.is_cpu; });
     if (only_cpu)
         fail("no Vulkan GPU was found, only software devices (", seen,
              "), which are slower than Loom's CPU "

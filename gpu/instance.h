@@ -25,6 +25,11 @@ struct PhysicalDevice {
     std::array<uint8_t, VK_UUID_SIZE> pipeline_cache_uuid{};
 };
 
+// The device `options` ask for among `devices`: by index, or else the best usable one: a discrete GPU, then
+// an integrated, virtual or other one, a CPU device (lavapipe) only when options allow it; among devices of
+// one kind, the one with the most memory. Throws Error saying why none fits.
+const PhysicalDevice& choose_device(const std::vector<PhysicalDevice>& devices, const VulkanOptions& options);
+
 class Instance {
   public:
     // The process's instance (one with validation, one without), created on first use and kept until the

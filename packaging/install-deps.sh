@@ -29,7 +29,14 @@ done
 
 if ((${#missing[@]})); then
   sudo=""
-  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  if [ "$(id -u)" -ne 0 ]; then
+    if ! command -v sudo >/dev/null 2>&1; then
+      echo "install-deps.sh: these Debian packages are missing: ${missing[*]}" >&2
+      echo "install-deps.sh: run this script as root (su -c 'bash packaging/install-deps.sh'), or install sudo" >&2
+      exit 1
+    fi
+    sudo="sudo"
+  fi
   export DEBIAN_FRONTEND=noninteractive
   $sudo apt-get update -q
   $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"

@@ -43,7 +43,14 @@ int main(int argc, char** argv) {
         return argc < 2 ? 1 : 0;
     }
     std::string command = argv[1];
-    loom::cli::Args args(std::vector<std::string>(argv + 2, argv + argc));
+    std::vector<std::string> arguments(argv + 2, argv + argc);
+    // `loom-cli generate --help`: the usage, which lists every command's options. (Only right after the
+    // command: later, "--help" may be the value of an option, such as a prompt.)
+    if (!arguments.empty() && (arguments[0] == "--help" || arguments[0] == "-h")) {
+        std::fputs(kUsage, stdout);
+        return 0;
+    }
+    loom::cli::Args args(std::move(arguments));
     try {
         if (command == "generate") return loom::cli::generate_command(std::move(args));
         if (command == "inspect") return loom::cli::inspect_command(std::move(args));

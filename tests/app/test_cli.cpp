@@ -139,6 +139,15 @@ class TestCli : public QObject {
         QVERIFY(run.out.isEmpty());
     }
 
+    void helpAfterACommand() {
+        Run run = run_cli({"generate", "--help"});
+        QCOMPARE(run.exit_code, 0);
+        QVERIFY2(run.out.contains("--max-tokens") && run.out.contains("--repeat-penalty"), qPrintable(run.out));
+        Run prompt = run_cli({"generate", "--prompt", "--help", "--max-tokens", "3", "--backend", "cpu"});
+        QCOMPARE(prompt.exit_code, 0);
+        QVERIFY2(prompt.out.startsWith("--help"), qPrintable(prompt.out));  // a prompt, echoed, then 3 tokens
+    }
+
     void inspectAndTokenize() {
         Run inspect = run_cli({"inspect"});
         QCOMPARE(inspect.exit_code, 0);
@@ -184,6 +193,17 @@ class TestCli : public QObject {
                  qPrintable(run.out));
         QVERIFY2(run.out.contains("decode reaches"), qPrintable(run.out));
         QVERIFY2(!run.out.contains("steps:"), qPrintable(run.out));
+    }
+
+    // On Vulkan (lavapipe here) bench names the device and sets decode against the device's own bandwidth.
+    void benchOnVulkan() {
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert("VK_ICD_FILENAMES", "/usr/share/vulkan/icd.d/lvp_icd.x86_64.json");
+        Run run = run_cli({"bench", "-p", "8", "-n", "4", "-r", "1", "--backend", "vulkan"}, env);
+        QCOMPARE(run.exit_code, 0);
+        QVERIFY2(run.out.contains("backend:   Vulkan: llvmpipe"), qPrintable(run.out + run.err));
+        for (const char* line : {"prefill:   8 tokens:", "decode:    4 tokens:", "decode bound"})
+            QVERIFY2(run.out.contains(line), qPrintable(run.out));
     }
 
     // --profile adds where decode time went, step by step, most first, with what is outside the forward pass.

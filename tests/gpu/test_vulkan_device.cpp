@@ -4,6 +4,7 @@
 #include <QtTest>
 
 #include "gpu/device_memory.h"
+#include "gpu/instance.h"
 #include "gpu/kernels.h"
 #include "gpu/shader_table.h"
 #include "gpu/spirv_interface.h"
@@ -50,6 +51,52 @@ class TestVulkanDevice : public QObject {
         VulkanOptions allowed;
         allowed.allow_cpu_device = true;
         QVERIFY(make_vulkan_backend(allowed) != nullptr);
+    }
+
+    // The order of preference, on devices described as the driver would describe them (this machine has
+    // only lavapipe): a discrete GPU, then an integrated one, a CPU device only when allowed; among devices
+    // of one kind the one with the most memory; unusable ones never, unless named (then with the reason).
+    void choosesTheBestDevice() {
+        auto device = [](int index, VkPhysicalDeviceType type, uint64_t gib, bool usable = true) {
+            PhysicalDevice d;
+            d.type = type;
+            d.info.index = index;
+            d.info.name = "device " + std::to_string(index);
+            d.info.memory_bytes = gib << 30;
+            d.info.is_cpu = type == VK_PHYSICAL_DEVICE_TYPE_CPU;
+            d.info.usable = usable;
+            if (!usable) d.info.unusable_reason = "it supports only Vulkan 1.0; Loom needs 1.1";
+            return d;
+        };
+        std::vector<PhysicalDevice> devices = {device(0, VK_PHYSICAL_DEVICE_TYPE_CPU, 64),
+                                               device(1, VK_PHYSICAL_DEVICE_TYPE_INTEGRATED_GPU, 32),
+                                               device(2, VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU, 8),
+                                               device(3, VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU, 24),
+                                               device(4, VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU, 80, false)};
+        VulkanOptions best;
+        QCOMPARE(choose_device(devices, best).info.index, 3);
+        devices.erase(devices.begin() + 2, devices.begin() + 4);  // no usable discrete GPU left
+        QCOMPARE(choose_device(devices, best).info.index, 1);
+        devices.erase(devices.begin() + 1);  // the CPU device and the unusable GPU
+        QVERIFY_THROWS_EXCEPTION(Error, choose_device(devices, best));
+        VulkanOptions allowed;
+        allowed.allow_cpu_device = true;
+        QCOMPARE(choose_device(devices, allowed).info.index, 0);
+        VulkanOptions named;
+        named.device_index = 1;  // the unusable one
+        try {
+            choose_device(devices, named);
+            QFAIL("an unusable device was chosen by its index");
+        } catch (const Error& e) {
+            QVERIFY2(std::string(e.what()).find("only Vulkan 1.0") != std::string::npos, e.what());
+        }
+        devices.pop_back();
+        try {
+            choose_device(devices, best);
+            QFAIL("a CPU device was chosen without being allowed");
+        } catch (const Error& e) {
+            QVERIFY2(std::string(e.what()).find("only software devices") != std::string::npos, e.what());
+        }
     }
 
     void badDeviceIndex() {

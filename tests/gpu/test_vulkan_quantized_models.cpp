@@ -70,7 +70,8 @@ class TestVulkanQuantizedModels : public QObject {
     void greedyMatchesCpu_data() {
         QTest::addColumn<QString>("architecture");
         QTest::addColumn<QString>("type");
-        for (const char* type : {"Q4_K", "Q6_K", "Q4_K_M", "Q5_K", "Q3_K", "Q2_K", "Q4_1", "Q5_0", "Q5_1"})
+        for (const char* type :
+             {"Q8_0", "Q4_0", "Q4_K", "Q6_K", "Q4_K_M", "Q5_K", "Q3_K", "Q2_K", "Q4_1", "Q5_0", "Q5_1"})
             QTest::addRow("llama %s", type) << QString("llama") << QString(type);
         for (const char* type : {"Q4_K_M", "Q6_K"})
             QTest::addRow("qwen2 %s", type) << QString("qwen2") << QString(type);

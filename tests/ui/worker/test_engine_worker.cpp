@@ -272,14 +272,21 @@ class TestEngineWorker : public QObject {
         QVERIFY2(model.weightTypes.contains(QStringLiteral("Q8_0")), qPrintable(model.weightTypes));
         QVERIFY(run(request(56, 6, {user(QStringLiteral("Once upon a time"))}, 8)).ok);
 
-        // A Vulkan device picked by its index (lavapipe here): the model runs there.
+        // A Vulkan device picked by its index (lavapipe here): the model runs there, and writes what the
+        // CPU writes.
+        post([](EngineWorker& w) { w.loadModel(68, {}); });
+        QVERIFY(wait_for(loaded));
+        loaded.clear();
+        const ReplyFinished on_cpu = run(request(69, 11, {user(QStringLiteral("Once upon a time"))}, 40));
         ModelLoadRequest on_device;
         on_device.backend = QStringLiteral("vulkan:0");
         post([on_device](EngineWorker& w) { w.loadModel(57, on_device); });
         QVERIFY(wait_for(loaded));
         model = loaded.takeFirst().at(1).value<LoadedModel>();
         QVERIFY2(model.backend.startsWith(QStringLiteral("Vulkan")), qPrintable(model.backend + model.note));
-        QVERIFY(run(request(58, 6, {user(QStringLiteral("Once upon a time"))}, 8)).ok);
+        const ReplyFinished on_gpu = run(request(58, 6, {user(QStringLiteral("Once upon a time"))}, 40));
+        QVERIFY2(on_gpu.ok, qPrintable(on_gpu.error));
+        QCOMPARE(on_gpu.reply.content, on_cpu.reply.content);
 
         post([](EngineWorker& w) { w.loadModel(59, {}); });  // back to the built-in model as stored
         QVERIFY(wait_for(loaded));
