@@ -384,33 +384,66 @@ void CpuBackend::attention(const AttentionOptions& a) {
     float* out = f32(a.out);
     float* probs = a.probs.empty() ? nullptr : f32(a.probs);
     const int64_t kv_stride = a.k_cache.cols;
-    const int group = a.heads / a.kv_heads;
+    const int64_t group = a.heads / a.kv_heads;  // query heads per key/value head
     const VectorKernels& vec = vector_kernels();
 
-    // One task per (head, token); each needs a score row of the token's visible length. A short context
-    // (a small model's first tokens) is not worth waking the other threads for.
-    const int64_t tasks = int64_t{a.heads} * n;
+    // The query heads that share a key/value head are computed together, a tile of positions at a time:
+    // each tile of keys (then of values) comes from memory once and from L1 for every head of the group.
+    // Head by head, a long context's keys and values were read `group` times from memory: at 1569
+    // positions of Qwen2.5-0.5B's shape (7 query heads to a key/value head, 2 threads) that took 1.8x as
+    // long.
+    constexpr int64_t kTile = 64;  // positions: 64 rows of one head's keys, 16 KiB at 64 dimensions
+    // A task is a key/value head for one token, or a part of its heads when there are fewer of those than
+    // threads (decoding a model with few key/value heads on many cores).
+    const int64_t units = int64_t{a.kv_heads} * n;  // key/value head major: neighbouring tasks share a cache
+    const int64_t splits = std::min<int64_t>(group, (pool_.size() + units - 1) / units);
+    const int64_t heads_per_task = (group + splits - 1) / splits;
+    const int64_t tasks = units * splits;
     auto run_tasks = [&](int64_t begin, int64_t end) {
-        std::vector<float> scores(static_cast<size_t>(context));
+        std::vector<float> scores(static_cast<size_t>(heads_per_task * context));
+        std::vector<float> partial(static_cast<size_t>(head_dim));
         for (int64_t task = begin; task < end; ++task) {
-            int64_t h = task / n, i = task % n;
-            int64_t visible = a.pos0 + i + 1;
-            int64_t kv_offset = (h / group) * head_dim;
-            const float* query = q + i * a.q.cols + h * head_dim;
-            vec.dot_rows(query, keys + kv_offset, kv_stride, visible, head_dim, scores.data());
-            for (int64_t j = 0; j < visible; ++j)
-                scores[size_t(j)] *= a.scale;
-            vec.softmax(scores.data(), visible);
-            float* o = out + i * a.out.cols + h * head_dim;
-            vec.sum_rows(scores.data(), values + kv_offset, kv_stride, visible, head_dim, o);
-            if (probs) {
-                float* row = probs + (h * n + i) * context;
-                std::copy(scores.begin(), scores.begin() + visible, row);
-                std::fill(row + visible, row + context, 0.0f);
+            const int64_t unit = task / splits, kv = unit / n, i = unit % n;
+            const int64_t first = kv * group + (task % splits) * heads_per_task;
+            const int64_t heads = std::min(heads_per_task, (kv + 1) * group - first);
+            const int64_t visible = a.pos0 + i + 1;
+            const float* k = keys + kv * head_dim;
+            const float* v = values + kv * head_dim;
+            auto query = [&](int64_t h) { return q + i * a.q.cols + (first + h) * head_dim; };
+            auto output = [&](int64_t h) { return out + i * a.out.cols + (first + h) * head_dim; };
+            auto score = [&](int64_t h) { return scores.data() + h * context; };
+
+            for (int64_t t0 = 0; t0 < visible; t0 += kTile) {
+                const int64_t count = std::min(kTile, visible - t0);
+                for (int64_t h = 0; h < heads; ++h)
+                    vec.dot_rows(query(h), k + t0 * kv_stride, kv_stride, count, head_dim, score(h) + t0);
             }
+            for (int64_t h = 0; h < heads; ++h) {
+                for (int64_t j = 0; j < visible; ++j)
+                    score(h)[j] *= a.scale;
+                vec.softmax(score(h), visible);
+                std::fill(output(h), output(h) + head_dim, 0.0f);
+            }
+            for (int64_t t0 = 0; t0 < visible; t0 += kTile) {
+                const int64_t count = std::min(kTile, visible - t0);
+                for (int64_t h = 0; h < heads; ++h) {
+                    vec.sum_rows(score(h) + t0, v + t0 * kv_stride, kv_stride, count, head_dim,
+                                 partial.data());
+                    float* o = output(h);
+                    for (int64_t d = 0; d < head_dim; ++d)
+                        o[d] += partial[static_cast<size_t>(d)];
+                }
+            }
+            if (probs)
+                for (int64_t h = 0; h < heads; ++h) {
+                    float* row = probs + ((first + h) * n + i) * context;
+                    std::copy(score(h), score(h) + visible, row);
+                    std::fill(row + visible, row + context, 0.0f);
+                }
         }
     };
-    if (tasks * context * head_dim < kParallelThreshold)
+    // A short context (a small model's first tokens) is not worth waking the other threads for.
+    if (int64_t{a.heads} * n * context * head_dim < kParallelThreshold)
         run_tasks(0, tasks);
     else
         pool_.parallel_for(tasks, 1, run_tasks);

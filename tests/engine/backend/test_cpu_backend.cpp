@@ -133,6 +133,11 @@ class TestCpuBackend : public QObject {
         QTest::newRow("GQA 2 continue") << 4 << 2 << 16 << 5 << 3;
         QTest::newRow("GQA 4 decode") << 8 << 2 << 64 << 20 << 1;
         QTest::newRow("MQA") << 3 << 1 << 8 << 2 << 4;
+        // Contexts longer than the kernel's tile of 64 positions, decoding with as many key/value heads as
+        // threads (Qwen2.5-0.5B: 7 query heads to each), and with fewer (a group's heads split in tasks).
+        QTest::newRow("GQA 7 long decode") << 14 << 2 << 64 << 200 << 1;
+        QTest::newRow("MQA long decode") << 6 << 1 << 32 << 130 << 1;
+        QTest::newRow("GQA long prefill") << 6 << 2 << 16 << 60 << 9;
     }
     void attentionMatchesNaive() {
         QFETCH(int, heads);

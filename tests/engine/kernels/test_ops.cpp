@@ -152,14 +152,14 @@ class TestOps : public QObject {
         }
     }
 
-    // The attention loops over cache rows: every row count (whole groups of four and the rest) and widths
-    // that are and are not multiples of the vector width, rows `stride` apart.
+    // The attention loops over cache rows: every row count (whole groups of 16 and of 4, and the rest) and
+    // widths that are and are not multiples of the vector width, rows `stride` apart.
     void vectorKernels() {
         std::mt19937 rng(34);
         for (KernelLevel level : test::supported_levels()) {
             const VectorKernels& vec = vector_kernels(level);
             for (int64_t n : {1, 7, 8, 15, 16, 17, 33, 64, 100})
-                for (int64_t count : {1, 3, 4, 9}) {
+                for (int64_t count : {1, 3, 4, 9, 16, 21, 37}) {
                     const int64_t stride = n + 5;
                     std::vector<float> q = test::random_values(size_t(n), rng),
                                        rows = test::random_values(size_t(count * stride), rng),
