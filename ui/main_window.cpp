@@ -84,9 +84,12 @@ MainWindow::MainWindow(const MainWindowOptions& options, QWidget* parent) : QMai
     connect(client_, &EngineClient::loadProgress, browser_, &ModelBrowser::showLoadProgress);
     connect(client_, &EngineClient::modelLoaded, browser_, &ModelBrowser::showLoaded);
     connect(client_, &EngineClient::modelLoadFailed, browser_, &ModelBrowser::showLoadFailed);
-    connect(client_, &EngineClient::modelLoaded, this, [this](const LoadedModel& model) {
+    auto show_where = [this](const LoadedModel& model) {
         model_label_->setText(tr("%1 on %2").arg(model.name, model.backend));
         model_label_->setToolTip(model.path);
+    };
+    connect(client_, &EngineClient::modelLoaded, this, [this, show_where](const LoadedModel& model) {
+        show_where(model);
         pane_->setModelMode(model.name, model.hasChatTemplate);
         if (model.note.isEmpty())
             showMessage(tr("Loaded %1 in %2 s").arg(model.name).arg(model.loadSeconds, 0, 'f', 2), 4000);
@@ -94,8 +97,8 @@ MainWindow::MainWindow(const MainWindowOptions& options, QWidget* parent) : QMai
             showMessage(model.note, 15000);  // why it does not run on the GPU
     });
     connect(client_, &EngineClient::modelMoved, browser_, &ModelBrowser::showLoaded);
-    connect(client_, &EngineClient::modelMoved, this, [this](const LoadedModel& model) {
-        model_label_->setText(tr("%1 on %2").arg(model.name, model.backend));
+    connect(client_, &EngineClient::modelMoved, this, [this, show_where](const LoadedModel& model) {
+        show_where(model);
         showMessage(model.note, 15000);
     });
     // If the model named on the command line fails and nothing else is loaded, fall back (once) to the

@@ -3,6 +3,8 @@
 #include <QDir>
 #include <QFileInfo>
 #include <exception>
+#include <utility>
+#include <vector>
 
 #include "api/model_info.h"
 #include "formats/hf_cache.h"
@@ -108,30 +110,27 @@ QVector<ModelEntry> scan_hf_cache(const QString& root, quint64 memoryBudget) {
             const std::string commit = snapshot.filename().string();
             const bool main = repo.main && *repo.main == commit;
             const QString revision = QString::fromStdString(commit.substr(0, 12));
-            // A GGUF repository (no config.json) holds one file per quantization: each is a model.
-            const QFileInfoList ggufs =
-                is_model_folder(QFileInfo(folder))
-                    ? QFileInfoList()
-                    : QDir(folder).entryInfoList({QStringLiteral("*.gguf")}, QDir::Files | QDir::System,
-                                                 QDir::Name);
-            if (!ggufs.isEmpty()) {
-                for (const QFileInfo& file : ggufs) {
-                    ModelEntry entry =
-                        describe_entry(file.absoluteFilePath(), ModelSource::HuggingFaceCache, memoryBudget);
-                    entry.group = id;
-                    entry.isMainRevision = main;
-                    entry.name =
-                        file.fileName() + (main ? QObject::tr(" (main)") : QStringLiteral(" @") + revision);
-                    entries.push_back(entry);
-                }
-                continue;
+            // A model folder is one model; a GGUF repository (no config.json) holds one file per
+            // quantization, each a model of its own.
+            std::vector<std::pair<QString, QString>> models;  // path, name
+            if (is_model_folder(QFileInfo(folder))) {
+                models.emplace_back(folder, revision);
+            } else {
+                for (const QFileInfo& file : QDir(folder).entryInfoList(
+                         {QStringLiteral("*.gguf")}, QDir::Files | QDir::System, QDir::Name))
+                    models.emplace_back(
+                        file.absoluteFilePath(),
+                        main ? file.fileName() : file.fileName() + QStringLiteral(" @") + revision);
+                if (models.empty())
+                    models.emplace_back(folder, revision);  // describe_entry says what is wrong
             }
-            ModelEntry entry = describe_entry(folder, ModelSource::HuggingFaceCache, memoryBudget);
-            entry.group = id;
-            entry.isMainRevision = main;
-            entry.name = revision;
-            if (main) entry.name += QObject::tr(" (main)");
-            entries.push_back(entry);
+            for (const auto& [path, name] : models) {
+                ModelEntry entry = describe_entry(path, ModelSource::HuggingFaceCache, memoryBudget);
+                entry.group = id;
+                entry.isMainRevision = main;
+                entry.name = main ? name + QObject::tr(" (main)") : name;
+                entries.push_back(entry);
+            }
         }
     }
     return entries;
