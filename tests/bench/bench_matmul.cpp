@@ -26,6 +26,7 @@
 #include <ctime>
 #include <map>
 #include <memory>
+#include <numeric>
 #include <random>
 #include <string>
 #include <vector>
@@ -184,7 +185,11 @@ Timing time_case(const MatmulKernel& kernel, const Case& c, ThreadPool& pool, do
     p.outputs = y.data();
     p.output_stride = c.rows;
     p.input_row_bytes = kernel.input_type == DType::F32 ? size_t(c.k) * 4 : input_row;
-    const int64_t grain = pool.grain_for(c.rows, 4, kernel.row_multiple);
+    // Chunks as the CPU backend cuts them: whole row blocks of interleaved weights, rounded down.
+    int64_t multiple = kernel.row_multiple;
+    if (kernel.interleaved_rows)
+        multiple = std::lcm(multiple, interleaved_layout(c.type, c.k).row_block_rows());
+    const int64_t grain = std::max(multiple, c.rows / (int64_t{pool.size()} * 4) / multiple * multiple);
 
     std::vector<double> times;
     size_t copy = 0;

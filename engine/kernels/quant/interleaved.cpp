@@ -1,5 +1,6 @@
 #include "kernels/quant/interleaved.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "tensor/quant_blocks.h"
@@ -88,9 +89,44 @@ const InterleavedFormat* interleaved_format(DType type) {
     }
 }
 
+InterleavedLayout interleaved_layout(size_t block_bytes, int64_t block_elements, int64_t k) {
+    InterleavedLayout layout;
+    layout.group_block_bytes = kInterleavedRows * block_bytes;
+    layout.blocks = k / block_elements;
+    layout.panel_blocks = std::max<int64_t>(1, kPanelElements / block_elements);
+    if (layout.blocks <= layout.panel_blocks) {
+        layout.panel_blocks = std::max<int64_t>(1, layout.blocks);
+        layout.row_block_groups = 1;
+    } else {
+        layout.row_block_groups = kRowBlockGroups;
+    }
+    return layout;
+}
+
+InterleavedLayout interleaved_layout(DType type, int64_t k) {
+    const InterleavedFormat& f = format_of(type);
+    return interleaved_layout(f.block_bytes, f.block_elements, k);
+}
+
+int64_t InterleavedLayout::row_block_rows() const {
+    return row_block_groups * kInterleavedRows;
+}
+
+size_t InterleavedLayout::offset(int64_t group, int64_t block) const {
+    const int64_t row_block = group / row_block_groups, in_row_block = group % row_block_groups;
+    const int64_t first = block / panel_blocks * panel_blocks;  // the panel's first block
+    const int64_t width = std::min(panel_blocks, blocks - first);
+    const int64_t units = row_block * row_block_groups * blocks + first * row_block_groups +
+                          in_row_block * width + block - first;
+    return static_cast<size_t>(units) * group_block_bytes;
+}
+
 size_t interleaved_bytes(DType type, int64_t rows, int64_t k) {
+    const InterleavedLayout layout = interleaved_layout(type, k);
     const int64_t groups = (rows + kInterleavedRows - 1) / kInterleavedRows;
-    return static_cast<size_t>(groups * kInterleavedRows) * row_bytes(type, k);
+    const int64_t stored_groups =
+        (groups + layout.row_block_groups - 1) / layout.row_block_groups * layout.row_block_groups;
+    return static_cast<size_t>(stored_groups * layout.blocks) * layout.group_block_bytes;
 }
 
 void scatter_block(const InterleavedFormat& f, const std::byte* block, int lane, std::byte* group_block) {
@@ -122,31 +158,28 @@ void gather_block(const InterleavedFormat& f, const std::byte* group_block, int 
 void interleave_rows(DType type, const std::byte* stored, int64_t rows, int64_t k, int64_t group_begin,
                      int64_t group_end, std::byte* out) {
     const InterleavedFormat& f = format_of(type);
+    const InterleavedLayout layout = interleaved_layout(type, k);
     const size_t row = row_bytes(type, k);
-    const int64_t blocks = k / f.block_elements;
-    const size_t group_bytes = static_cast<size_t>(blocks) * f.group_block_bytes();
     for (int64_t g = group_begin; g < group_end; ++g) {
-        std::byte* group = out + static_cast<size_t>(g) * group_bytes;
-        std::memset(group, 0, group_bytes);  // the padding rows of the last group: zero scales and codes
-        for (int lane = 0; lane < kInterleavedRows; ++lane) {
-            const int64_t r = g * kInterleavedRows + lane;
-            if (r >= rows) break;
-            const std::byte* src = stored + static_cast<size_t>(r) * row;
-            for (int64_t b = 0; b < blocks; ++b)
-                scatter_block(f, src + static_cast<size_t>(b) * f.block_bytes, lane,
-                              group + static_cast<size_t>(b) * f.group_block_bytes());
+        const int lanes = static_cast<int>(std::min<int64_t>(kInterleavedRows, rows - g * kInterleavedRows));
+        for (int64_t b = 0; b < layout.blocks; ++b) {
+            std::byte* group_block = out + layout.offset(g, b);
+            // The padding rows of the last group: zero scales and codes.
+            if (lanes < kInterleavedRows) std::memset(group_block, 0, layout.group_block_bytes);
+            for (int lane = 0; lane < lanes; ++lane) {
+                const std::byte* src = stored + static_cast<size_t>(g * kInterleavedRows + lane) * row;
+                scatter_block(f, src + static_cast<size_t>(b) * f.block_bytes, lane, group_block);
+            }
         }
     }
 }
 
 void deinterleave_row(DType type, const std::byte* interleaved, int64_t k, int64_t row, std::byte* out) {
     const InterleavedFormat& f = format_of(type);
-    const int64_t blocks = k / f.block_elements;
-    const size_t group_bytes = static_cast<size_t>(blocks) * f.group_block_bytes();
-    const std::byte* group = interleaved + static_cast<size_t>(row / kInterleavedRows) * group_bytes;
+    const InterleavedLayout layout = interleaved_layout(type, k);
     const int lane = static_cast<int>(row % kInterleavedRows);
-    for (int64_t b = 0; b < blocks; ++b)
-        gather_block(f, group + static_cast<size_t>(b) * f.group_block_bytes(), lane,
+    for (int64_t b = 0; b < layout.blocks; ++b)
+        gather_block(f, interleaved + layout.offset(row / kInterleavedRows, b), lane,
                      out + static_cast<size_t>(b) * f.block_bytes);
 }
 

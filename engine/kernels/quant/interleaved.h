@@ -20,6 +20,17 @@
 // of row i at 16 + 32c + 4i; a Q4_K group block is d[8], dmin[8], 3 x 32 bytes of packed scales, then
 // 32 x 32 bytes of codes.
 //
+// Long rows are cut into panels. A matrix whose rows hold more than kPanelElements elements is stored in
+// row blocks of kRowBlockGroups groups (64 rows), and within a row block panel by panel: the first
+// kPanelElements columns of its 8 groups, then the next, each group's blocks of a panel in a run. A thread
+// given whole row blocks still reads one unbroken stretch of memory, and while it does, it uses one slice of
+// the activations (600 to 700 bytes) for 8 groups in turn instead of all of them (6.7 KB for a row of 4864
+// Q8_0S-quantized activations) for each group. Why it matters (EPYC, two threads streaming from memory):
+// with whole rows, a matrix of rows of 4864 elements read at 0.77-0.86x the speed of one of 896 elements,
+// the same kernel on the same bytes; reading only the first 28 blocks of the activations over and over
+// (wrong results, same weights) made them equal, and prefetching the activations did not help. A matrix
+// with short rows is one panel wide, and its layout is that of whole rows.
+//
 // One exception: the 32-bit high-bit word of Q5_0 and Q5_1 is transposed so that bit 8j + p holds the bit
 // of element 4p + j. Then the 5th bits of the 4 codes that one lane's byte j of code vector p multiplies
 // (elements 4p + j, p = c for low nibbles and 4 + c for high nibbles) all sit at bit p of byte j: a shift
@@ -53,10 +64,32 @@ struct InterleavedFormat {
     constexpr size_t group_block_bytes() const { return kInterleavedRows * block_bytes; }
 };
 
+inline constexpr int64_t kPanelElements = 512;
+inline constexpr int64_t kRowBlockGroups = 8;
+
+// Where the group blocks of an interleaved matrix are: row block by row block, panel by panel (above).
+struct InterleavedLayout {
+    size_t group_block_bytes = 0;
+    int64_t blocks = 0;            // per row
+    int64_t panel_blocks = 0;      // per panel (the last may hold fewer); all of a row's when it is short
+    int64_t row_block_groups = 1;  // kRowBlockGroups when a row holds more than one panel, else 1
+
+    // Rows per row block: where ranges of rows handed to a kernel should start. (Not inline: this header
+    // is also compiled with the SIMD kernels' instruction sets, see simd_int8.h.)
+    int64_t row_block_rows() const;
+    // Offset of group block `block` of group `group` from the start of the matrix.
+    size_t offset(int64_t group, int64_t block) const;
+};
+
+// The layout of rows of `k` elements of `type`, or of a format with these blocks.
+InterleavedLayout interleaved_layout(DType type, int64_t k);
+InterleavedLayout interleaved_layout(size_t block_bytes, int64_t block_elements, int64_t k);
+
 // The interleaved form of `type`, or nullptr for types that have none.
 const InterleavedFormat* interleaved_format(DType type);
 
-// Bytes of `rows` rows of `k` elements interleaved (rows rounded up to whole groups).
+// Bytes of `rows` rows of `k` elements interleaved (rows rounded up to whole groups, and to whole row
+// blocks when rows are cut into panels).
 size_t interleaved_bytes(DType type, int64_t rows, int64_t k);
 
 // Writes groups [group_begin, group_end) of the interleaved form of `rows` stored rows of `k` elements

@@ -107,16 +107,16 @@ struct LegacyPanel {
     // block, the 8 code vectors that are the panel's columns for those rows, and its 8 scales. (Rows past
     // `rows` are the zero padding of the last group, or zeros.)
     static void pack(const MatmulProblem& p, int64_t r0, int rows, std::byte* panel) {
+        const InterleavedLayout layout = interleaved_layout(Fmt::kGroupBlock / kInterleavedRows, 32, p.k);
         const int64_t units = p.k / 32;
         for (int h = 0; h < R / kInterleavedRows; ++h) {
             const bool present = h * kInterleavedRows < rows;
-            const std::byte* group =
-                p.weights + (r0 / kInterleavedRows + h) * units * static_cast<int64_t>(Fmt::kGroupBlock);
+            const int64_t group = r0 / kInterleavedRows + h;
             for (int64_t u = 0; u < units; ++u) {
                 std::byte* out = panel + u * static_cast<int64_t>(kUnitBytes);
                 auto* scale = reinterpret_cast<float*>(out + kCodeBytes) + kInterleavedRows * h;
                 float* minimum = scale + R;
-                const std::byte* gb = group + u * static_cast<int64_t>(Fmt::kGroupBlock);
+                const std::byte* gb = p.weights + layout.offset(group, u);
                 __m256i q[8];
                 if (present) {
                     group_codes<Fmt>(gb, q);
@@ -209,17 +209,18 @@ struct KPanel {
     // round_codes), and its scales 8 rows at a time. (Rows past `rows` are the zero padding of the last
     // group, or zeros.)
     static void pack(const MatmulProblem& p, int64_t r0, int rows, std::byte* panel) {
+        const InterleavedLayout layout =
+            interleaved_layout(Fmt::kGroupBlock / kInterleavedRows, kSuperBlock, p.k);
         const int64_t units = p.k / kSuperBlock;
         for (int h = 0; h < R / kInterleavedRows; ++h) {
             const bool present = h * kInterleavedRows < rows;
-            const std::byte* group =
-                p.weights + (r0 / kInterleavedRows + h) * units * static_cast<int64_t>(Fmt::kGroupBlock);
+            const int64_t group = r0 / kInterleavedRows + h;
             for (int64_t u = 0; u < units; ++u) {
                 std::byte* out = panel + u * static_cast<int64_t>(kUnitBytes);
                 auto lanes = [&](size_t offset, int index) {
                     return out + offset + 4 * (static_cast<size_t>(index) * R + kInterleavedRows * h);
                 };
-                const std::byte* gb = group + u * static_cast<int64_t>(Fmt::kGroupBlock);
+                const std::byte* gb = p.weights + layout.offset(group, u);
                 if (!present) {
                     for (int g = 0; g < kSuperBlock / 4; ++g)
                         _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + g * 4 * R + 32 * h),

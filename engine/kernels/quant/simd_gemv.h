@@ -27,22 +27,23 @@ constexpr size_t kQ8SSum = offsetof(BlockQ8_0S, sum);
 constexpr size_t kQ8SScaledSum = offsetof(BlockQ8_0S, dsum);
 constexpr size_t kQ8SCodes = offsetof(BlockQ8_0S, qs);
 
-// 8 rows (one interleaved group) times inputs t0 .. t0 + T - 1. Per group block: the codes of 8 rows
-// unpacked once (simd_legacy.h), 8 dot products of 4 codes per row with 4 activation codes broadcast, then
-// for all 8 rows at once one conversion, one scale product and one fused multiply-add per input. The
-// offset of Q4_0 and Q5_0 (and of Q8_0 stored as w + 128 for VNNI) starts the integer sum as
+// 8 rows (one interleaved group) times inputs t0 .. t0 + T - 1, over `blocks` group blocks from `w` (one
+// panel: kernels/quant/interleaved.h), which start at block `first_block` of the rows. Per group block: the
+// codes of 8 rows unpacked once (simd_legacy.h), 8 dot products of 4 codes per row with 4 activation codes
+// broadcast, then for all 8 rows at once one conversion, one scale product and one fused multiply-add per
+// input. The offset of Q4_0 and Q5_0 (and of Q8_0 stored as w + 128 for VNNI) starts the integer sum as
 // -offset * sum(x); the minimum of Q4_1 and Q5_1 adds m * (d_x * sum(x)) in float. Lane i of out[t] is
-// the dot product of row 8 * group + i with input t0 + t.
+// the dot product of those blocks of row 8 * group + i with input t0 + t.
 template <class Dot, class F, int T>
-void legacy_gemv(const MatmulProblem& p, int64_t group, int64_t t0, __m256* out) {
+void legacy_gemv(const MatmulProblem& p, const std::byte* w, int64_t first_block, int64_t blocks, int64_t t0,
+                 __m256* out) {
     constexpr bool kSignTrick = F::kSigned && !Dot::kVnni;  // maddubs would saturate on w + 128
     constexpr int kOffset = F::kSigned ? (kSignTrick ? 0 : 128) : F::kOffset;
     constexpr size_t kGroupBlock = F::kGroupBlock;
-    const int64_t blocks = p.k / kLegacyBlock;
-    const std::byte* w = p.weights + group * blocks * static_cast<int64_t>(kGroupBlock);
     const std::byte* x[T];
     for (int t = 0; t < T; ++t)
-        x[t] = p.inputs + (t0 + t) * static_cast<int64_t>(p.input_row_bytes);
+        x[t] = p.inputs + (t0 + t) * static_cast<int64_t>(p.input_row_bytes) +
+               first_block * static_cast<int64_t>(kQ8SBytes);
 
     // One running sum per input, in a register: a block's integer work takes longer than the multiply-add's
     // latency. (Two sums taking alternate blocks, acc[b % 2], were kept in memory by the compiler, and each
@@ -94,17 +95,18 @@ void legacy_gemv(const MatmulProblem& p, int64_t group, int64_t t0, __m256* out)
 
 // ---- K-quants with Q8_K activations --------------------------------------------------------------------
 
-// 8 rows (one interleaved group) times inputs t0 .. t0 + T - 1: per group block the integer sums of
+// 8 rows (one interleaved group) times inputs t0 .. t0 + T - 1, over `blocks` group blocks from `w` (one
+// panel), which start at super-block `first_block` of the rows: per group block the integer sums of
 // k_group_dot (simd_k_quants.h), then for all 8 rows at once
 //   acc += (d * d_x) * sum - (dmin * d_x) * mins.
 template <class Dot, class F, int T>
-void k_gemv(const MatmulProblem& p, int64_t group, int64_t t0, __m256* out) {
+void k_gemv(const MatmulProblem& p, const std::byte* w, int64_t first_block, int64_t blocks, int64_t t0,
+            __m256* out) {
     constexpr size_t kGroupBlock = F::kGroupBlock;
-    const int64_t blocks = p.k / kSuperBlock;
-    const std::byte* w = p.weights + group * blocks * static_cast<int64_t>(kGroupBlock);
     const std::byte* x[T];
     for (int t = 0; t < T; ++t)
-        x[t] = p.inputs + (t0 + t) * static_cast<int64_t>(p.input_row_bytes);
+        x[t] = p.inputs + (t0 + t) * static_cast<int64_t>(p.input_row_bytes) +
+               first_block * static_cast<int64_t>(sizeof(BlockQ8_K));
     __m256 acc[T];
     for (int t = 0; t < T; ++t)
         acc[t] = _mm256_setzero_ps();
@@ -154,43 +156,65 @@ void for_input_tiles(int64_t n, Run&& run) {
 }
 
 // Rows [row_begin, row_end) of interleaved weights for every input, four inputs at a time; row_begin is a
-// multiple of 8 (the kernels' row_multiple is). `kernel<T>(group, t0, out)` leaves in lane i of out[t] the
-// dot product of row 8 * group + i with input t0 + t.
+// multiple of 8 (the kernels' row_multiple is). The rows are taken in the order of the layout
+// (kernels/quant/interleaved.h): row block by row block, and in each, panel by panel, the groups in turn,
+// so that a range of whole row blocks is read front to back. `kernel<T>(w, first_block, blocks, t0, out)`
+// leaves in lane i of out[t] the dot product of blocks [first_block, first_block + blocks) of row
+// 8 * group + i, stored from w on, with input t0 + t; the first panel's products are stored, the others'
+// added.
 template <class Kernel>
-void group_rows(const MatmulProblem& p, int64_t row_begin, int64_t row_end, Kernel&& kernel) {
-    for (int64_t r = row_begin; r < row_end; r += kInterleavedRows) {
-        const int64_t group = r / kInterleavedRows;
-        const int rows = static_cast<int>(min64(kInterleavedRows, row_end - r));
-        __m256 totals[4];
-        auto run = [&]<int T>(int64_t t0) {
-            kernel.template operator()<T>(group, t0, totals);
-            for (int t = 0; t < T; ++t) {
-                float* y = p.outputs + (t0 + t) * p.output_stride + r;
-                if (rows == kInterleavedRows) {
-                    _mm256_storeu_ps(y, totals[t]);
-                } else {
-                    alignas(32) float lanes[8];
-                    _mm256_store_ps(lanes, totals[t]);
-                    for (int i = 0; i < rows; ++i)
-                        y[i] = lanes[i];
-                }
+void group_rows(const MatmulProblem& p, const InterleavedLayout& layout, int64_t row_begin, int64_t row_end,
+                Kernel&& kernel) {
+    const int64_t row_block = layout.row_block_rows();
+    for (int64_t block_begin = row_begin; block_begin < row_end;) {
+        const int64_t block_end = min64(row_end, (block_begin / row_block + 1) * row_block);
+        for (int64_t first = 0; first < layout.blocks; first += layout.panel_blocks) {
+            const int64_t blocks = min64(layout.panel_blocks, layout.blocks - first);
+            for (int64_t r = block_begin; r < block_end; r += kInterleavedRows) {
+                const std::byte* w = p.weights + layout.offset(r / kInterleavedRows, first);
+                const int rows = static_cast<int>(min64(kInterleavedRows, row_end - r));
+                __m256 totals[4];
+                auto run = [&]<int T>(int64_t t0) {
+                    kernel.template operator()<T>(w, first, blocks, t0, totals);
+                    for (int t = 0; t < T; ++t) {
+                        float* y = p.outputs + (t0 + t) * p.output_stride + r;
+                        alignas(32) float lanes[8];
+                        if (first > 0) {
+                            _mm256_store_ps(lanes, totals[t]);
+                            for (int i = 0; i < rows; ++i)
+                                y[i] += lanes[i];
+                        } else if (rows == kInterleavedRows) {
+                            _mm256_storeu_ps(y, totals[t]);
+                        } else {
+                            _mm256_store_ps(lanes, totals[t]);
+                            for (int i = 0; i < rows; ++i)
+                                y[i] = lanes[i];
+                        }
+                    }
+                };
+                for_input_tiles(p.n, run);
             }
-        };
-        for_input_tiles(p.n, run);
+        }
+        block_begin = block_end;
     }
 }
 
 template <class Dot, class F>
 void legacy_gemv_rows(const MatmulProblem& p, int64_t row_begin, int64_t row_end) {
-    group_rows(p, row_begin, row_end, [&]<int T>(int64_t group, int64_t t0, __m256* out) {
-        legacy_gemv<Dot, F, T>(p, group, t0, out);
-    });
+    const InterleavedLayout layout = interleaved_layout(F::kGroupBlock / kInterleavedRows, kLegacyBlock, p.k);
+    group_rows(p, layout, row_begin, row_end,
+               [&]<int T>(const std::byte* w, int64_t first, int64_t blocks, int64_t t0, __m256* out) {
+                   legacy_gemv<Dot, F, T>(p, w, first, blocks, t0, out);
+               });
 }
 
 template <class Dot, class F>
 void k_gemv_rows(const MatmulProblem& p, int64_t row_begin, int64_t row_end) {
-    group_rows(p, row_begin, row_end,
-               [&]<int T>(int64_t group, int64_t t0, __m256* out) { k_gemv<Dot, F, T>(p, group, t0, out); });
+    const InterleavedLayout layout = interleaved_layout(F::kGroupBlock / kInterleavedRows, kSuperBlock, p.k);
+    group_rows(p, layout, row_begin, row_end,
+               [&]<int T>(const std::byte* w, int64_t first, int64_t blocks, int64_t t0, __m256* out) {
+                   k_gemv<Dot, F, T>(p, w, first, blocks, t0, out);
+               });
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include <QtTest>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <random>
@@ -322,7 +323,8 @@ class TestQuantFormats : public QObject {
     }
 
     // Interleaving 8 rows (kernels/quant/interleaved.h) only reorders bytes: every row comes back exactly,
-    // the padding rows of the last group are zeros, a field at offset o of a block starts at 8 * o of its
+    // the padding rows of the last group are zeros, group blocks are where the layout's order (panels and
+    // row blocks for long rows) puts them, a field at offset o of a block starts at 8 * o of its
     // group block, and the 5th bits of lane r's byte j of code vector p are bit p of byte j of its
     // transposed high-bit word, as the SIMD kernels read them.
     void interleavedRowsRoundTrip() {
@@ -332,14 +334,28 @@ class TestQuantFormats : public QObject {
             const InterleavedFormat* f = interleaved_format(type);
             QVERIFY(f != nullptr);
             QCOMPARE(f->block_bytes, dtype_info(type).block_bytes);
-            for (int64_t rows : {1, 7, 8, 9, 33})
-                for (int64_t blocks : {1, 3}) {
+            const int64_t panel = kPanelElements / f->block_elements;  // blocks
+            for (int64_t rows : {1, 7, 8, 9, 33, 72})
+                for (int64_t blocks : {int64_t{1}, int64_t{3}, 2 * panel + 1}) {
                     const int64_t k = f->block_elements * blocks;
                     std::vector<uint8_t> stored = test::random_blocks(type, rows * blocks, rng);
                     const auto* src = reinterpret_cast<const std::byte*>(stored.data());
                     const int64_t groups = (rows + 7) / 8;
+                    // Where each group block goes, written out in the layout's order: row block by row
+                    // block (8 groups when a row is more than one panel, with room for all 8 in the
+                    // last), panel by panel, the row block's groups in turn, each a run of its blocks.
+                    const int64_t row_block = blocks > panel ? kRowBlockGroups : 1;
+                    std::vector<size_t> place(static_cast<size_t>(groups * blocks));
+                    size_t next = 0;
+                    for (int64_t first_group = 0; first_group < groups; first_group += row_block)
+                        for (int64_t first = 0; first < blocks; first += panel)
+                            for (int64_t g = first_group; g < first_group + row_block; ++g)
+                                for (int64_t b = first; b < std::min(blocks, first + panel); ++b) {
+                                    if (g < groups) place[static_cast<size_t>(g * blocks + b)] = next;
+                                    next += f->group_block_bytes();
+                                }
                     std::vector<std::byte> packed(interleaved_bytes(type, rows, k), std::byte{0xAA});
-                    QCOMPARE(packed.size(), size_t(groups * 8) * row_bytes(type, k));
+                    QCOMPARE(packed.size(), next);
                     interleave_rows(type, src, rows, k, 0, groups, packed.data());
                     std::vector<std::byte> row(row_bytes(type, k));
                     for (int64_t r = 0; r < groups * 8; ++r) {
@@ -356,12 +372,12 @@ class TestQuantFormats : public QObject {
                                 QCOMPARE(int(b), 0);
                         }
                     }
-                    const size_t group_row = static_cast<size_t>(blocks) * f->group_block_bytes();
                     for (int64_t r = 0; r < rows; ++r)
                         for (int64_t b = 0; b < blocks; ++b) {
                             const std::byte* block = src + r * row.size() + b * f->block_bytes;
-                            const std::byte* group_block =
-                                packed.data() + (r / 8) * group_row + b * f->group_block_bytes();
+                            const size_t at = place[static_cast<size_t>(r / 8 * blocks + b)];
+                            QCOMPARE(interleaved_layout(type, k).offset(r / 8, b), at);
+                            const std::byte* group_block = packed.data() + at;
                             const int lane = static_cast<int>(r % 8);
                             // The first scale (or, for Q6_K, the first code word) where the rule puts it.
                             const size_t unit = f->halves_begin == 0 ? 2 : 4;

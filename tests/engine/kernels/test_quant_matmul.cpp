@@ -153,9 +153,11 @@ class TestQuantMatmul : public QObject {
                 if (level == KernelLevel::Scalar) continue;  // the scalar path is covered above and slow here
                 const MatmulKernel& kernel = matmul_kernel(type, level);
                 // k = 4864 (Qwen2.5-0.5B's feed-forward width); 896 is not a whole number of K-quant blocks.
+                // 83 rows of 1280: rows cut into panels, two row blocks (kernels/quant/interleaved.h), the
+                // second partial, and the two ranges of run() split inside the first.
                 const int64_t k_small = dtype_info(type).block_elements == 256 ? 768 : 896;
-                for (Shape s :
-                     {Shape{37, 4864, 1}, Shape{37, 4864, 3}, Shape{50, k_small, 64}, Shape{19, 2816, 40}}) {
+                for (Shape s : {Shape{37, 4864, 1}, Shape{37, 4864, 3}, Shape{50, k_small, 64},
+                                Shape{19, 2816, 40}, Shape{83, 1280, 2}, Shape{83, 1280, 24}}) {
                     std::vector<uint8_t> w = quantized_weights(type, s, false, rng);
                     std::vector<float> x = test::random_values(static_cast<size_t>(s.n * s.k), rng);
                     check(multiply(kernel, w, x, s), s,
