@@ -1,7 +1,5 @@
 #include "backend/cpu_backend.h"
 
-#include <numeric>
-
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
@@ -224,12 +222,7 @@ void CpuBackend::project(const Tensor& x, std::span<const Projection> products) 
         require(kernel.interleaved_rows == interleaved(w) && (!interleaved(w) || w.offset == 0),
                 "matmul: weights are not in the kernel's layout");
         Product job{&kernel, {}, product.bias.empty() ? nullptr : f32(product.bias), 0, w.rows, 0, 0, 0};
-        // Chunks of interleaved weights start at whole row blocks (kernels/quant/interleaved.h): a thread
-        // then reads each chunk front to back.
-        job.row_multiple = kernel.row_multiple;
-        if (kernel.interleaved_rows)
-            job.row_multiple =
-                std::lcm(job.row_multiple, interleaved_layout(w.dtype, w.cols).row_block_rows());
+        job.row_multiple = chunk_row_multiple(kernel, w.cols);
         job.problem.weights = data(w);
         job.problem.weight_row_bytes = w.row_bytes();
         job.problem.n = x.rows;

@@ -1,5 +1,8 @@
 #include "kernels/matmul.h"
 
+#include <numeric>
+
+#include "kernels/quant/interleaved.h"
 #include "util/cpu_features.h"
 #include "util/error.h"
 
@@ -29,6 +32,11 @@ const MatmulKernel& matmul_kernel(DType weight_type, KernelLevel level) {
     if (!kernel) kernel = scalar_matmul_kernel(weight_type);
     if (!kernel) fail("no matrix kernel multiplies weights of type ", dtype_name(weight_type));
     return *kernel;
+}
+
+int64_t chunk_row_multiple(const MatmulKernel& kernel, int64_t k) {
+    if (!kernel.interleaved_rows) return kernel.row_multiple;
+    return std::lcm(kernel.row_multiple, interleaved_layout(kernel.weight_type, k).row_block_rows());
 }
 
 const MatmulKernel& matmul_kernel(DType weight_type) {

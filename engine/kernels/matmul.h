@@ -47,6 +47,11 @@ struct MatmulKernel {
     bool interleaved_rows = false;
 };
 
+// Where ranges of rows of a `k`-column matrix handed to `kernel` should start: its row_multiple, and for
+// interleaved weights whole row blocks (kernels/quant/interleaved.h), so that a thread reads each range
+// front to back.
+int64_t chunk_row_multiple(const MatmulKernel& kernel, int64_t k);
+
 // The fastest kernel for `weight_type` on this CPU, or at most `level` (tests compare levels).
 // Throws Error if no kernel multiplies that type.
 const MatmulKernel& matmul_kernel(DType weight_type);

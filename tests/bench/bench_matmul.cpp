@@ -26,7 +26,6 @@
 #include <ctime>
 #include <map>
 #include <memory>
-#include <numeric>
 #include <random>
 #include <string>
 #include <vector>
@@ -186,9 +185,7 @@ Timing time_case(const MatmulKernel& kernel, const Case& c, ThreadPool& pool, do
     p.output_stride = c.rows;
     p.input_row_bytes = kernel.input_type == DType::F32 ? size_t(c.k) * 4 : input_row;
     // Chunks as the CPU backend cuts them: whole row blocks of interleaved weights, rounded down.
-    int64_t multiple = kernel.row_multiple;
-    if (kernel.interleaved_rows)
-        multiple = std::lcm(multiple, interleaved_layout(c.type, c.k).row_block_rows());
+    const int64_t multiple = chunk_row_multiple(kernel, c.k);
     const int64_t grain = std::max(multiple, c.rows / (int64_t{pool.size()} * 4) / multiple * multiple);
 
     std::vector<double> times;

@@ -107,7 +107,8 @@ struct LegacyPanel {
     // block, the 8 code vectors that are the panel's columns for those rows, and its 8 scales. (Rows past
     // `rows` are the zero padding of the last group, or zeros.)
     static void pack(const MatmulProblem& p, int64_t r0, int rows, std::byte* panel) {
-        const InterleavedLayout layout = interleaved_layout(Fmt::kGroupBlock / kInterleavedRows, 32, p.k);
+        const InterleavedLayout layout =
+            interleaved_layout(Fmt::kGroupBlock / kInterleavedRows, kLegacyBlock, p.k);
         const int64_t units = p.k / 32;
         for (int h = 0; h < R / kInterleavedRows; ++h) {
             const bool present = h * kInterleavedRows < rows;
