@@ -320,9 +320,10 @@ void CpuBackend::rms_norm(const Tensor& x, const Tensor& weight, float eps, cons
     const float* in = f32(x);
     const float* w = f32(weight);
     float* out = f32(y);
+    const VectorKernels& vec = vector_kernels();
     for_rows(x.rows, x.cols, [&](int64_t begin, int64_t end) {
         for (int64_t r = begin; r < end; ++r)
-            rms_norm_row(in + r * x.cols, w, x.cols, eps, out + r * x.cols);
+            vec.rms_norm(in + r * x.cols, w, x.cols, eps, out + r * x.cols);
     });
 }
 

@@ -44,6 +44,13 @@ void softmax_row(float* x, int64_t n) {
         x[i] *= inv;
 }
 
+int64_t argmax_row(const float* x, int64_t n) {
+    int64_t best = -1;
+    for (int64_t i = 0; i < n; ++i)
+        if (!std::isnan(x[i]) && (best < 0 || x[i] > x[best])) best = i;
+    return best < 0 ? 0 : best;
+}
+
 void swiglu_row(const float* gate, const float* up, int64_t n, float* out) {
     for (int64_t i = 0; i < n; ++i)
         out[i] = gate[i] / (1.0f + std::exp(-gate[i])) * up[i];

@@ -15,6 +15,10 @@ void layer_norm_row(const float* x, const float* weight, const float* bias, int6
 // x = exp(x - max) / sum(exp(x - max))
 void softmax_row(float* x, int64_t n);
 
+// The index of the largest value: the first of equal ones, NaNs skipped; 0 when there is no number (or n is
+// 0). Greedy decoding picks the next token with it.
+int64_t argmax_row(const float* x, int64_t n);
+
 // out = silu(gate) * up, silu(g) = g / (1 + exp(-g))
 void swiglu_row(const float* gate, const float* up, int64_t n, float* out);
 

@@ -26,7 +26,8 @@ void sum_rows_scalar(const float* weights, const float* rows, int64_t stride, in
             out[i] += weights[j] * rows[j * stride + i];
 }
 
-const VectorKernels kScalar{dot_rows_scalar, sum_rows_scalar, swiglu_row, softmax_row, KernelLevel::Scalar};
+const VectorKernels kScalar{dot_rows_scalar, sum_rows_scalar, swiglu_row,         softmax_row,
+                            rms_norm_row,    argmax_row,      KernelLevel::Scalar};
 
 }  // namespace
 

@@ -1,4 +1,5 @@
-// Inner loops of attention and normalisation on F32 vectors, with SIMD versions picked at run time.
+// Inner loops of attention, normalisation and token choice on F32 vectors, with SIMD versions picked at run
+// time.
 #pragma once
 
 #include <cstdint>
@@ -19,6 +20,10 @@ struct VectorKernels {
     void (*silu_mul)(const float* gate, const float* up, int64_t n, float* out);
     // x = softmax(x) in place, as softmax_row defines it
     void (*softmax)(float* x, int64_t n);
+    // out = x / sqrt(mean(x^2) + eps) * weight, as rms_norm_row defines it (squares summed in double)
+    void (*rms_norm)(const float* x, const float* weight, int64_t n, float eps, float* out);
+    // the index of the largest of x[0 .. n), as argmax_row defines it (the vocabulary's logits)
+    int64_t (*argmax)(const float* x, int64_t n);
     KernelLevel level;
 };
 

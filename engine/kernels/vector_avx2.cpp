@@ -115,7 +115,52 @@ void softmax(float* x, int64_t n) {
         x[j] *= inverse;
 }
 
-const VectorKernels kAvx2{dot_rows, sum_rows, silu_mul, softmax, KernelLevel::Avx2};
+// As the AVX-512 version: the squares summed in double, 8 lanes.
+void rms_norm(const float* x, const float* weight, int64_t n, float eps, float* out) {
+    __m256d low_sum = _mm256_setzero_pd(), high_sum = _mm256_setzero_pd();
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const __m256d low = _mm256_cvtps_pd(_mm_loadu_ps(x + i)),
+                      high = _mm256_cvtps_pd(_mm_loadu_ps(x + i + 4));
+        low_sum = _mm256_fmadd_pd(low, low, low_sum);
+        high_sum = _mm256_fmadd_pd(high, high, high_sum);
+    }
+    const __m256d sum4 = _mm256_add_pd(low_sum, high_sum);
+    const __m128d sum2 = _mm_add_pd(_mm256_castpd256_pd128(sum4), _mm256_extractf128_pd(sum4, 1));
+    double sum_squares = _mm_cvtsd_f64(_mm_add_sd(sum2, _mm_unpackhi_pd(sum2, sum2)));
+    for (int64_t j = i; j < n; ++j)
+        sum_squares += static_cast<double>(x[j]) * x[j];
+    const float scale = static_cast<float>(1.0 / std::sqrt(sum_squares / static_cast<double>(n) + eps));
+    const __m256 scale8 = _mm256_set1_ps(scale);
+    for (i = 0; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(out + i, _mm256_mul_ps(_mm256_mul_ps(_mm256_loadu_ps(x + i), scale8),
+                                                _mm256_loadu_ps(weight + i)));
+    for (; i < n; ++i)
+        out[i] = x[i] * scale * weight[i];
+}
+
+// As the AVX-512 version: the largest value (NaNs drop out of max_ps as its first operand), then the first
+// place that holds it.
+int64_t argmax(const float* x, int64_t n) {
+    const int64_t whole = n / 8 * 8;
+    __m256 top = _mm256_set1_ps(-INFINITY);
+    for (int64_t i = 0; i < whole; i += 8)
+        top = _mm256_max_ps(_mm256_loadu_ps(x + i), top);
+    __m128 half = _mm_max_ps(_mm256_castps256_ps128(top), _mm256_extractf128_ps(top, 1));
+    half = _mm_max_ps(half, _mm_movehl_ps(half, half));
+    float largest = _mm_cvtss_f32(_mm_max_ss(half, _mm_movehdup_ps(half)));
+    for (int64_t i = whole; i < n; ++i)
+        if (x[i] > largest) largest = x[i];
+    const __m256 wanted = _mm256_set1_ps(largest);
+    for (int64_t i = 0; i < whole; i += 8)
+        if (const int hit = _mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(x + i), wanted, _CMP_EQ_OQ)))
+            return i + __builtin_ctz(static_cast<unsigned>(hit));
+    for (int64_t i = whole; i < n; ++i)
+        if (x[i] == largest) return i;
+    return 0;  // no number at all
+}
+
+const VectorKernels kAvx2{dot_rows, sum_rows, silu_mul, softmax, rms_norm, argmax, KernelLevel::Avx2};
 
 }  // namespace
 

@@ -5,6 +5,7 @@
 #include <limits>
 #include <numeric>
 
+#include "kernels/vector.h"
 #include "util/error.h"
 
 namespace loom {
@@ -80,9 +81,11 @@ double Sampler::uniform() {
 int32_t Sampler::sample(std::span<const float> logits, std::span<const int32_t> recent) {
     if (logits.empty()) fail("cannot sample from an empty vocabulary");
     const int32_t vocab = static_cast<int32_t>(logits.size());
+    const bool penalize = options_.repeat_penalty != 1.0f && options_.repeat_last_n > 0 && !recent.empty();
+    if (options_.temperature <= 0.0f && !penalize) return greedy_token(logits);
     work_.assign(logits.begin(), logits.end());
 
-    if (options_.repeat_penalty != 1.0f && options_.repeat_last_n > 0) {
+    if (penalize) {
         size_t window = std::min(recent.size(), static_cast<size_t>(options_.repeat_last_n));
         std::vector<int32_t> seen(recent.end() - static_cast<std::ptrdiff_t>(window), recent.end());
         std::sort(seen.begin(), seen.end());
@@ -94,18 +97,13 @@ int32_t Sampler::sample(std::span<const float> logits, std::span<const int32_t> 
         }
     }
 
+    if (options_.temperature <= 0.0f) return greedy_token(work_);
+
     // Most likely first; ties broken by id so that the order never depends on the sort algorithm.
     auto more_likely = [&](int32_t a, int32_t b) {
         float va = work_[static_cast<size_t>(a)], vb = work_[static_cast<size_t>(b)];
         return va > vb || (va == vb && a < b);
     };
-
-    if (options_.temperature <= 0.0f) {
-        int32_t best = 0;
-        for (int32_t id = 1; id < vocab; ++id)
-            if (more_likely(id, best)) best = id;
-        return best;
-    }
 
     order_.resize(static_cast<size_t>(vocab));
     std::iota(order_.begin(), order_.end(), 0);
@@ -179,6 +177,11 @@ float token_logprob(std::span<const float> logits, int32_t id) {
     if (id < 0 || static_cast<size_t>(id) >= logits.size())
         fail("token id ", id, " is outside the vocabulary");
     return static_cast<float>(logits[static_cast<size_t>(id)] - log_sum_exp(logits));
+}
+
+int32_t greedy_token(std::span<const float> logits) {
+    if (logits.empty()) fail("cannot pick a token from an empty vocabulary");
+    return static_cast<int32_t>(vector_kernels().argmax(logits.data(), static_cast<int64_t>(logits.size())));
 }
 
 }  // namespace loom

@@ -49,6 +49,10 @@ class Sampler {
     std::vector<int32_t> order_;
 };
 
+// The most likely token: the first of the largest logits (NaNs skipped). What greedy sampling picks when no
+// penalty applies, found with the SIMD kernel of this CPU.
+int32_t greedy_token(std::span<const float> logits);
+
 // The `count` most likely tokens with their log-probabilities (log-softmax of the raw logits), most
 // likely first, and the log-probability of one token.
 std::vector<TokenProbability> top_logprobs(std::span<const float> logits, int count);

@@ -170,8 +170,10 @@ void group_rows(const MatmulProblem& p, const InterleavedLayout& layout, int64_t
         const int64_t block_end = min64(row_end, (block_begin / row_block + 1) * row_block);
         for (int64_t first = 0; first < layout.blocks; first += layout.panel_blocks) {
             const int64_t blocks = min64(layout.panel_blocks, layout.blocks - first);
-            for (int64_t r = block_begin; r < block_end; r += kInterleavedRows) {
-                const std::byte* w = p.weights + layout.offset(r / kInterleavedRows, first);
+            // Within a row block, a panel's groups follow each other: one offset computed per panel.
+            const std::byte* w = p.weights + layout.offset(block_begin / kInterleavedRows, first);
+            const int64_t group_bytes = blocks * static_cast<int64_t>(layout.group_block_bytes);
+            for (int64_t r = block_begin; r < block_end; r += kInterleavedRows, w += group_bytes) {
                 const int rows = static_cast<int>(min64(kInterleavedRows, row_end - r));
                 __m256 totals[4];
                 auto run = [&]<int T>(int64_t t0) {

@@ -1,6 +1,8 @@
 #include <QtTest>
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
 #include <random>
 #include <vector>
 
@@ -148,6 +150,72 @@ class TestOps : public QObject {
                     total += scores[i];
                 }
                 QVERIFY(std::fabs(total - 1.0) < 1e-5);
+            }
+        }
+    }
+
+    void vectorRmsNorm() {
+        // The SIMD versions against the scalar definition, at sizes around the vector widths (and a
+        // model's width), with outliers.
+        std::mt19937 rng(37);
+        for (KernelLevel level : test::supported_levels()) {
+            const VectorKernels& vec = vector_kernels(level);
+            for (int64_t n : {1, 7, 8, 9, 15, 16, 17, 31, 33, 100, 896, 4099}) {
+                std::vector<float> x = test::random_values(size_t(n), rng, 3.0f),
+                                   weight = test::random_values(size_t(n), rng);
+                std::vector<float> got(size_t(n) + 1, -1.0f), want(static_cast<size_t>(n));
+                vec.rms_norm(x.data(), weight.data(), n, 1e-5f, got.data());
+                rms_norm_row(x.data(), weight.data(), n, 1e-5f, want.data());
+                for (size_t i = 0; i < size_t(n); ++i)
+                    QVERIFY2(std::fabs(got[i] - want[i]) <= 1e-6f * std::fabs(want[i]),
+                             qPrintable(QString("rms_norm level %1, n %2, [%3]: %4 vs %5")
+                                            .arg(int(level))
+                                            .arg(n)
+                                            .arg(i)
+                                            .arg(got[i])
+                                            .arg(want[i])));
+                QCOMPARE(got[size_t(n)], -1.0f);  // nothing written past n
+            }
+        }
+    }
+
+    void argmax() {
+        // The scalar definition: the first of equal largest values, NaNs skipped, 0 without any number.
+        const float nan = std::numeric_limits<float>::quiet_NaN(),
+                    inf = std::numeric_limits<float>::infinity();
+        auto index_of = [](std::vector<float> x) { return argmax_row(x.data(), int64_t(x.size())); };
+        QCOMPARE(index_of({0.1f, 2.5f, -1.0f, 2.4f}), int64_t{1});
+        QCOMPARE(index_of({1.0f, 3.0f, 3.0f}), int64_t{1});
+        QCOMPARE(index_of({nan, 1.0f, 2.0f, nan}), int64_t{2});
+        QCOMPARE(index_of({nan, nan}), int64_t{0});
+        QCOMPARE(index_of({}), int64_t{0});
+        QCOMPARE(index_of({-inf, nan, -inf}), int64_t{0});
+        QCOMPARE(index_of({-0.0f, 0.0f}), int64_t{0});
+
+        // The SIMD versions against it: sizes around the vector widths, the largest value at every place
+        // (in the whole vectors and in the tail), repeated later, and NaNs before it.
+        std::mt19937 rng(36);
+        for (KernelLevel level : test::supported_levels()) {
+            const VectorKernels& vec = vector_kernels(level);
+            for (int64_t n : {1, 2, 7, 8, 9, 15, 16, 17, 31, 33, 100, 151936}) {
+                std::vector<float> x = test::random_values(size_t(n), rng);
+                const int64_t step = std::max<int64_t>(1, n / 40);
+                for (int64_t top = 0; top < n; top += step) {
+                    std::vector<float> y = x;
+                    y[size_t(top)] = 1000.0f;                       // above every outlier
+                    if (top + 3 < n) y[size_t(top + 3)] = 1000.0f;  // a later tie
+                    if (top > 0) y[size_t(top - 1)] = nan;
+                    y[0] = top > 0 ? nan : y[0];
+                    const int64_t want = argmax_row(y.data(), n);
+                    QCOMPARE(want, top);
+                    QVERIFY2(
+                        vec.argmax(y.data(), n) == want,
+                        qPrintable(QString("argmax level %1, n %2, top %3").arg(int(level)).arg(n).arg(top)));
+                }
+                std::vector<float> none(size_t(n), nan);
+                QCOMPARE(vec.argmax(none.data(), n), int64_t{0});
+                none[size_t(n - 1)] = -inf;
+                QCOMPARE(vec.argmax(none.data(), n), n - 1);
             }
         }
     }
