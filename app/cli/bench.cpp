@@ -10,6 +10,7 @@
 #include "commands.h"
 #include "model/session.h"
 #include "model/step_times.h"
+#include "sampling/sampler.h"
 #include "util/error.h"
 
 namespace loom::cli {
@@ -74,10 +75,6 @@ void print_steps(const StepTimes& times, double decode_seconds, int64_t tokens) 
                     100.0 * seconds / decode_seconds, static_cast<int>(name.size()), name.data());
 }
 
-int32_t argmax(std::span<const float> logits) {
-    return static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
-}
-
 }  // namespace
 
 int bench_command(Args args) {
@@ -110,15 +107,15 @@ int bench_command(Args args) {
         // the pipelines of both paths (a whole prompt, then single tokens) on first use.
         Session warm_up(model, session_options);
         std::span<const float> logits = warm_up.evaluate(prompt);
-        int32_t next = argmax(logits);
+        int32_t next = greedy_token(logits);
         warm_up.evaluate(std::span<const int32_t>(&next, 1));
     }
     // How fast the memory the weights are in can be read: the CPU's (on the backend's threads) or the GPU's.
-    // Measured just before each decode run, and each run is set against its own measurement: on a shared
-    // machine a neighbour's traffic moves the bandwidth by half from one minute to the next, and a bound
-    // taken at another moment than the run would say more about the neighbour than about the engine. The
-    // probe needs memory of its own (up to 1 GiB beside the model): where there is none, the speeds are
-    // still printed, without the bound.
+    // Measured just before and just after each decode run, and each run is set against the mean of its two
+    // measurements: on a shared machine a neighbour's traffic moves the bandwidth by half from one minute to
+    // the next, and a bound taken at another moment than the run would say more about the neighbour than
+    // about the engine. The probe needs memory of its own (up to 1 GiB beside the model): where there is
+    // none, the speeds are still printed, without the bound.
     const double bytes_per_token = static_cast<double>(model->weight_bytes());
     std::string bandwidth_failure;
     auto measure_bandwidth = [&]() -> double {
@@ -142,15 +139,17 @@ int bench_command(Args args) {
         if (profile) session.time_steps(&step_times);
         start = Clock::now();
         for (int64_t i = 0; i < generate_tokens; ++i) {
-            int32_t next = argmax(logits);
+            int32_t next = greedy_token(logits);
             logits = session.evaluate(std::span<const int32_t>(&next, 1));
         }
         const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
         decode_seconds += seconds;
         decode_rates.push_back(generate_tokens / seconds);
-        if (bandwidth > 0) {
+        const double bandwidth_after = bandwidth > 0 ? measure_bandwidth() : 0;
+        if (bandwidth_after > 0) {
             bandwidths.push_back(bandwidth);
-            fractions.push_back(decode_rates.back() * bytes_per_token / bandwidth);
+            bandwidths.push_back(bandwidth_after);
+            fractions.push_back(decode_rates.back() * bytes_per_token / ((bandwidth + bandwidth_after) / 2));
         }
     }
 
@@ -164,7 +163,7 @@ int bench_command(Args args) {
 
     if (profile) print_steps(step_times, decode_seconds, generate_tokens * repetitions);
     std::printf("weights:   %.1f MB read per decoded token\n", bytes_per_token / 1e6);
-    if (bandwidths.size() != decode_rates.size()) {
+    if (fractions.size() != decode_rates.size()) {
         std::printf("memory:    bandwidth not measured (%s)\n", bandwidth_failure.c_str());
         return 0;
     }
@@ -173,8 +172,8 @@ int bench_command(Args args) {
                 bandwidth.median / 1e9, bandwidth.low / 1e9, bandwidth.high / 1e9,
                 bandwidth.median / bytes_per_token);
     std::printf(
-        "           decode reaches %.0f%% of the bound (median of the runs, each against the bandwidth "
-        "measured just before it; %.0f..%.0f%%)\n",
+        "           decode reaches %.0f%% of the bound (median of the runs, each against the mean of the "
+        "bandwidths measured just before and after it; %.0f..%.0f%%)\n",
         100.0 * fraction.median, 100.0 * fraction.low, 100.0 * fraction.high);
     return 0;
 }
