@@ -40,11 +40,13 @@ namespace {
 
 constexpr uint64_t kBack = uint64_t{1} << 32;  // one chunk at the back of a packed share
 
-// Takes the first chunk of a share (its owner) or the last (another thread); -1 when it is empty.
+// Takes the first chunk of a share (its owner) or the last (another thread); -1 when it is empty. Taking a
+// chunk acquires what dispatch released with the share: the job it belongs to.
 int64_t take_front(std::atomic<uint64_t>& share) {
     uint64_t range = share.load(std::memory_order_relaxed);
     while ((range & 0xffffffff) < (range >> 32))
-        if (share.compare_exchange_weak(range, range + 1, std::memory_order_relaxed))
+        if (share.compare_exchange_weak(range, range + 1, std::memory_order_acquire,
+                                        std::memory_order_relaxed))
             return static_cast<int64_t>(range & 0xffffffff);
     return -1;
 }
@@ -52,7 +54,8 @@ int64_t take_front(std::atomic<uint64_t>& share) {
 int64_t take_back(std::atomic<uint64_t>& share) {
     uint64_t range = share.load(std::memory_order_relaxed);
     while ((range & 0xffffffff) < (range >> 32))
-        if (share.compare_exchange_weak(range, range - kBack, std::memory_order_relaxed))
+        if (share.compare_exchange_weak(range, range - kBack, std::memory_order_acquire,
+                                        std::memory_order_relaxed))
             return static_cast<int64_t>(range >> 32) - 1;
     return -1;
 }
@@ -60,8 +63,11 @@ int64_t take_back(std::atomic<uint64_t>& share) {
 }  // namespace
 
 void ThreadPool::take_chunks(int slot) {
-    const Job job = job_;
     auto run = [&](int64_t chunk) {
+        // The job is read only now that one of its chunks is held: until that chunk returns, the caller
+        // cannot post another. (A chunk taken here may belong to a newer job than the one this thread woke
+        // for: then it is that job's.)
+        const Job job = job_;
         const int64_t begin = chunk * job.grain;
         const int64_t end = begin + job.grain < job.n ? begin + job.grain : job.n;
         job.call(job.context, begin, end);
@@ -84,27 +90,23 @@ void ThreadPool::dispatch(Job job) {
     if ((job.n + job.grain - 1) / job.grain > max_chunks) job.grain = (job.n + max_chunks - 1) / max_chunks;
     const int64_t chunks = (job.n + job.grain - 1) / job.grain;
     const int64_t threads = size();
+    // Every share of the previous job is empty (all its chunks returned), so no thread can hold a chunk,
+    // and none reads job_, until the shares below are stored: each store releases job_ and finished_.
+    job_ = job;
+    finished_.store(0, std::memory_order_relaxed);
     for (int64_t slot = 0; slot < threads; ++slot) {
         const auto front = static_cast<uint64_t>(chunks * slot / threads);
         const auto back = static_cast<uint64_t>(chunks * (slot + 1) / threads);
-        shares_[static_cast<size_t>(slot)].chunks.store(front | back << 32, std::memory_order_relaxed);
+        shares_[static_cast<size_t>(slot)].chunks.store(front | back << 32, std::memory_order_release);
     }
-    job_ = job;
-    finished_.store(0, std::memory_order_relaxed);
-    // Sequentially consistent from here on: open_/inside_ and epoch_/sleeping_ are each a pair that two
-    // threads write and read in opposite orders (see worker_loop).
-    open_.store(true);
+    // Sequentially consistent: epoch_ and sleeping_ are a pair that two threads write and read in opposite
+    // orders (see worker_loop).
     epoch_.fetch_add(1);
     if (sleeping_.load() > 0) epoch_.notify_all();
 
     take_chunks(0);
     while (finished_.load(std::memory_order_acquire) < job.n)
         LOOM_CPU_RELAX();  // chunks others took
-    // Close the job, then wait for any worker that joined it: it may still be reading job_, which the next
-    // dispatch overwrites. A worker that has not joined yet will find the job closed and stay out.
-    open_.store(false);
-    while (inside_.load() != 0)
-        LOOM_CPU_RELAX();
 }
 
 void ThreadPool::worker_loop(int slot) {
@@ -125,9 +127,7 @@ void ThreadPool::worker_loop(int slot) {
         }
         seen = now;
         if (stopping_.load()) return;
-        inside_.fetch_add(1);
-        if (open_.load()) take_chunks(slot);
-        inside_.fetch_sub(1);
+        take_chunks(slot);
     }
 }
 

@@ -12,6 +12,14 @@
 // still end together, and the caller never waits for a worker that has not started: on a machine where
 // another program holds a core, a descheduled worker would otherwise stall every call until the scheduler
 // runs it again (milliseconds). The caller waits only for chunks that were actually taken.
+//
+// Handing over is what a small matrix's call costs beyond its bytes: between these cores one cache line
+// takes about 0.27 us to move. So a worker touches the job only through the chunks it takes: it reads the
+// job's description after it has taken a chunk (the caller cannot move on to another job before that chunk
+// has returned), and the caller returns as soon as every chunk has returned, without asking the workers
+// whether they have left. A worker still looking for chunks when the next job is posted simply takes
+// chunks of the new job. (Waiting for the workers to leave took two more line transfers a call: 1.4 us
+// from the last chunk to the caller's return, about 2 % of a token of a 0.5B model.)
 #pragma once
 
 #include <atomic>
@@ -71,11 +79,9 @@ class ThreadPool {
     void worker_loop(int slot);
 
     std::vector<std::thread> workers_;
-    std::vector<Share> shares_;  // one per thread, indexed by slot
-    Job job_{};
+    std::vector<Share> shares_;         // one per thread, indexed by slot
+    Job job_{};                         // read only by a thread holding one of its chunks (see above)
     std::atomic<int64_t> finished_{0};  // items of the current job whose chunk has returned
-    std::atomic<bool> open_{false};     // whether workers may still join the current job
-    std::atomic<int> inside_{0};        // workers that joined the current job and have not left it
     std::atomic<uint32_t> epoch_{0};    // incremented once per job; workers watch it
     std::atomic<int> sleeping_{0};      // workers blocked in epoch_.wait()
     std::atomic<bool> stopping_{false};

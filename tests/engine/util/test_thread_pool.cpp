@@ -1,7 +1,9 @@
 #include <QtTest>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <mutex>
 #include <numeric>
 #include <set>
@@ -78,6 +80,28 @@ class TestThreadPool : public QObject {
             if (job % 1000 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(20));
         }
         QCOMPARE(total.load(), int64_t{5000 * 64});
+    }
+
+    void consecutiveJobsNeverMix() {
+        // The caller returns as soon as every chunk has returned, while workers may still be looking for
+        // chunks: a late worker must run the next job's chunks with the next job's function and range, never
+        // an old one. More threads than cores, so that workers are descheduled at any point; jobs of
+        // different sizes and grains, each marking its own items.
+        for (int threads : {2, 5}) {
+            ThreadPool pool(threads);
+            std::vector<int> marks(300);
+            for (int job = 0; job < 3000; ++job) {
+                const int64_t n = 1 + (job * 37) % 300, grain = 1 + job % 7;
+                std::fill(marks.begin(), marks.end(), 0);
+                pool.parallel_for(n, grain, [&marks, job, n](int64_t begin, int64_t end) {
+                    if (begin < 0 || end > n || begin >= end) std::abort();  // another job's range
+                    for (int64_t i = begin; i < end; ++i)
+                        marks[static_cast<size_t>(i)] += job + 1;
+                });
+                for (int64_t i = 0; i < 300; ++i)
+                    QCOMPARE(marks[static_cast<size_t>(i)], i < n ? job + 1 : 0);
+            }
+        }
     }
 
     void grainIsRoundedToMultiple() {
