@@ -340,18 +340,39 @@ void CpuBackend::layer_norm(const Tensor& x, const Tensor& weight, const Tensor&
     });
 }
 
+const CpuBackend::RopeAngles& CpuBackend::rope_angles_for(const RopeOptions& options, int64_t rows) {
+    const int64_t pairs = options.rotary_dims / 2;
+    const float* inv_freq = f32(options.inv_freq);
+    RopeAngles& a = rope_angles_;
+    if (a.first == options.pos0 && a.rows >= rows &&
+        std::equal(inv_freq, inv_freq + pairs, a.inv_freq.begin(), a.inv_freq.end()))
+        return a;
+    a.inv_freq.assign(inv_freq, inv_freq + pairs);
+    a.first = options.pos0;
+    a.rows = rows;
+    a.cos.resize(static_cast<size_t>(rows * pairs));
+    a.sin.resize(a.cos.size());
+    const RopeRow row{inv_freq, options.rotary_dims, options.interleaved};
+    for_rows(rows, pairs * 64, [&](int64_t begin, int64_t end) {
+        for (int64_t r = begin; r < end; ++r)
+            rope_angles(row, options.pos0 + r, a.cos.data() + r * pairs, a.sin.data() + r * pairs);
+    });
+    return a;
+}
+
 void CpuBackend::rope(const Tensor& x, const RopeOptions& options) {
     require(x.cols == int64_t{options.heads} * options.head_dim, "rope: shapes differ");
     require(options.rotary_dims <= options.head_dim && options.rotary_dims % 2 == 0, "rope: bad rotary_dims");
-    RopeRow row{f32(options.inv_freq), options.rotary_dims, options.interleaved};
+    require(options.inv_freq.elements() >= options.rotary_dims / 2, "rope: too few frequencies");
+    const RopeRow row{f32(options.inv_freq), options.rotary_dims, options.interleaved};
+    const RopeAngles& angles = rope_angles_for(options, x.rows);
+    const int64_t pairs = options.rotary_dims / 2;
     float* values = f32(x);
-    for_rows(x.rows, x.cols * 8, [&](int64_t begin, int64_t end) {
-        std::vector<float> cos(static_cast<size_t>(options.rotary_dims / 2)), sin(cos.size());
-        for (int64_t r = begin; r < end; ++r) {
-            rope_angles(row, options.pos0 + r, cos.data(), sin.data());  // once for all heads of the token
+    for_rows(x.rows, x.cols, [&](int64_t begin, int64_t end) {
+        for (int64_t r = begin; r < end; ++r)
             for (int h = 0; h < options.heads; ++h)
-                rope_rotate(values + r * x.cols + int64_t{h} * options.head_dim, row, cos.data(), sin.data());
-        }
+                rope_rotate(values + r * x.cols + int64_t{h} * options.head_dim, row,
+                            angles.cos.data() + r * pairs, angles.sin.data() + r * pairs);
     });
 }
 

@@ -7,6 +7,7 @@
 #include "backend/cpu_backend.h"
 #include "kernels/convert.h"
 #include "kernels/matmul.h"
+#include "kernels/ops.h"
 #include "test_support.h"
 #include "util/error.h"
 #include "util/system_memory.h"
@@ -237,6 +238,25 @@ class TestCpuBackend : public QObject {
         for (int i = 4; i < head_dim; ++i)
             QCOMPARE(p[size_t(i)], x[size_t(i)]);
         QVERIFY(p[0] != x[0]);
+
+        // The angles of a pass's positions are computed once and reused: new frequencies at the same place
+        // (another model's), a later position and more positions are each rotated as rope_head does.
+        auto rotate_as_rope_head = [&](const std::vector<float>& frequencies, int64_t pos0, int64_t rows) {
+            const std::vector<float> input(x.begin(), x.begin() + rows * head_dim);
+            Tensor t = f32_tensor(backend, rows, head_dim, input);
+            backend.write(freq, frequencies);
+            backend.rope(t, RopeOptions{1, head_dim, head_dim, false, freq, pos0});
+            std::vector<float> want = input, got = read_all(backend, t);
+            for (int64_t row = 0; row < rows; ++row)
+                rope_head(want.data() + row * head_dim, RopeRow{frequencies.data(), head_dim, false},
+                          pos0 + row);
+            for (size_t i = 0; i < got.size(); ++i)
+                QVERIFY(std::abs(got[i] - want[i]) < 1e-6);
+        };
+        rotate_as_rope_head({1.0f, 0.3f, 0.05f, 0.001f}, 5, 2);
+        rotate_as_rope_head({2.0f, 0.7f, 0.1f, 0.01f}, 5, 2);
+        rotate_as_rope_head({2.0f, 0.7f, 0.1f, 0.01f}, 6, 2);
+        rotate_as_rope_head({2.0f, 0.7f, 0.1f, 0.01f}, 6, 3);
     }
 
     void normsAndActivations() {
