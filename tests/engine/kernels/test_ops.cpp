@@ -24,6 +24,17 @@ void compare(const std::vector<float>& got, const std::vector<double>& want, dou
             QFAIL(qPrintable(QString("%1[%2] = %3, expected %4").arg(what).arg(i).arg(got[i]).arg(want[i])));
 }
 
+// What a vector kernel got against its scalar definition, for a failure message.
+QString mismatch(const char* kernel, KernelLevel level, int64_t n, size_t i, float got, float want) {
+    return QString("%1 level %2, n %3, [%4]: %5 vs %6")
+        .arg(kernel)
+        .arg(int(level))
+        .arg(n)
+        .arg(i)
+        .arg(got)
+        .arg(want);
+}
+
 }  // namespace
 
 class TestOps : public QObject {
@@ -133,12 +144,7 @@ class TestOps : public QObject {
                 swiglu_row(gate.data(), up.data(), n, want.data());
                 for (size_t i = 0; i < size_t(n); ++i)
                     QVERIFY2(std::fabs(got[i] - want[i]) <= 2e-6f * (std::fabs(want[i]) + 1e-30f),
-                             qPrintable(QString("silu_mul level %1, n %2, [%3]: %4 vs %5")
-                                            .arg(int(level))
-                                            .arg(n)
-                                            .arg(i)
-                                            .arg(got[i])
-                                            .arg(want[i])));
+                             qPrintable(mismatch("silu_mul", level, n, i, got[i], want[i])));
 
                 std::vector<float> scores = test::random_values(size_t(n), rng, 10.0f), reference = scores;
                 if (n > 3) scores[3] = reference[3] = -1e30f;  // a masked score
@@ -168,12 +174,7 @@ class TestOps : public QObject {
                 rms_norm_row(x.data(), weight.data(), n, 1e-5f, want.data());
                 for (size_t i = 0; i < size_t(n); ++i)
                     QVERIFY2(std::fabs(got[i] - want[i]) <= 1e-6f * std::fabs(want[i]),
-                             qPrintable(QString("rms_norm level %1, n %2, [%3]: %4 vs %5")
-                                            .arg(int(level))
-                                            .arg(n)
-                                            .arg(i)
-                                            .arg(got[i])
-                                            .arg(want[i])));
+                             qPrintable(mismatch("rms_norm", level, n, i, got[i], want[i])));
                 QCOMPARE(got[size_t(n)], -1.0f);  // nothing written past n
             }
         }
