@@ -142,7 +142,8 @@ class TestCli : public QObject {
     void helpAfterACommand() {
         Run run = run_cli({"generate", "--help"});
         QCOMPARE(run.exit_code, 0);
-        QVERIFY2(run.out.contains("--max-tokens") && run.out.contains("--repeat-penalty"), qPrintable(run.out));
+        QVERIFY2(run.out.contains("--max-tokens") && run.out.contains("--repeat-penalty"),
+                 qPrintable(run.out));
         Run prompt = run_cli({"generate", "--prompt", "--help", "--max-tokens", "3", "--backend", "cpu"});
         QCOMPARE(prompt.exit_code, 0);
         QVERIFY2(prompt.out.startsWith("--help"), qPrintable(prompt.out));  // a prompt, echoed, then 3 tokens
@@ -183,15 +184,18 @@ class TestCli : public QObject {
     }
 
     // The figures bench prints (their values depend on the machine: only their presence and form are
-    // checked).
+    // checked), and the positions whose keys and values a decoded token reads on average: 8 of the prompt,
+    // then 1 to 5 of the decoded tokens.
     void benchPrintsSpeedsAndTheBound() {
-        Run run = run_cli({"bench", "-p", "8", "-n", "4", "-r", "1", "-t", "1", "--backend", "cpu"});
+        Run run = run_cli({"bench", "-p", "8", "-n", "5", "-r", "1", "-t", "1", "--backend", "cpu"});
         QCOMPARE(run.exit_code, 0);
-        for (const char* line : {"prefill:   8 tokens:", "decode:    4 tokens:", "weights:", "memory:"})
+        for (const char* line : {"prefill:   8 tokens:", "decode:    5 tokens:", "reads:",
+                                 "MB per decoded token", "key/value cache", "(11 positions", "memory:"})
             QVERIFY2(run.out.contains(line), qPrintable(run.out));
         QVERIFY2(run.out.contains("GB/s read (median,") && run.out.contains("decode bound"),
                  qPrintable(run.out));
-        QVERIFY2(run.out.contains("decode reaches"), qPrintable(run.out));
+        QVERIFY2(run.out.contains("decode reaches") && run.out.contains("counting the weights alone:"),
+                 qPrintable(run.out));
         QVERIFY2(!run.out.contains("steps:"), qPrintable(run.out));
     }
 
