@@ -200,7 +200,7 @@ void CpuBackend::project(const Tensor& x, std::span<const Projection> products) 
         MatmulProblem problem;
         const float* bias;
         size_t converted_offset;  // where its converted activations start in converted_inputs_
-        int64_t rows, row_multiple, grain, first_chunk;
+        int64_t rows, grain, first_chunk;
     };
     // The activations in each input type the kernels need (Q8_0S and Q8_K at most), converted once.
     struct Converted {
@@ -221,8 +221,7 @@ void CpuBackend::project(const Tensor& x, std::span<const Projection> products) 
         const MatmulKernel& kernel = matmul_kernel(w.dtype);
         require(kernel.interleaved_rows == interleaved(w) && (!interleaved(w) || w.offset == 0),
                 "matmul: weights are not in the kernel's layout");
-        Product job{&kernel, {}, product.bias.empty() ? nullptr : f32(product.bias), 0, w.rows, 0, 0, 0};
-        job.row_multiple = chunk_row_multiple(kernel, w.cols);
+        Product job{&kernel, {}, product.bias.empty() ? nullptr : f32(product.bias), 0, w.rows, 0, 0};
         job.problem.weights = data(w);
         job.problem.weight_row_bytes = w.row_bytes();
         job.problem.n = x.rows;
@@ -263,15 +262,15 @@ void CpuBackend::project(const Tensor& x, std::span<const Projection> products) 
         if (job.kernel->input_type != DType::F32)
             job.problem.inputs = converted_inputs_.data() + job.converted_offset;
 
-    // Chunks of rows of every matrix, at least about four per thread in all, each a multiple of its
-    // row_multiple (rounded down: rounding up could leave an odd number of large chunks, which two threads
-    // cannot share evenly); small products run on this thread alone.
+    // Chunks of rows of every matrix, at least about four per thread in all (kernels/matmul.h: chunk_rows);
+    // small products run on this thread alone.
     const bool small = total_rows * x.cols * x.rows < kParallelThreshold;
     const int64_t target = std::max<int64_t>(1, total_rows / (int64_t{pool_.size()} * 4));
     int64_t chunks = 0;
     for (Product& job : jobs) {
-        const int64_t multiple = job.row_multiple;
-        job.grain = small ? job.rows : std::min(job.rows, std::max(multiple, target / multiple * multiple));
+        job.grain =
+            small ? job.rows
+                  : chunk_rows(*job.kernel, job.problem.k, job.rows, job.problem.weight_row_bytes, target);
         job.first_chunk = chunks;
         chunks += (job.rows + job.grain - 1) / job.grain;
     }

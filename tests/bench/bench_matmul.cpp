@@ -184,9 +184,8 @@ Timing time_case(const MatmulKernel& kernel, const Case& c, ThreadPool& pool, do
     p.outputs = y.data();
     p.output_stride = c.rows;
     p.input_row_bytes = kernel.input_type == DType::F32 ? size_t(c.k) * 4 : input_row;
-    // Chunks as the CPU backend cuts them: whole row blocks of interleaved weights, rounded down.
-    const int64_t multiple = chunk_row_multiple(kernel, c.k);
-    const int64_t grain = std::max(multiple, c.rows / (int64_t{pool.size()} * 4) / multiple * multiple);
+    // Chunks as the CPU backend cuts them (kernels/matmul.h: chunk_rows).
+    const int64_t grain = chunk_rows(kernel, c.k, c.rows, weight_row, c.rows / (int64_t{pool.size()} * 4));
 
     std::vector<double> times;
     size_t copy = 0;

@@ -1,5 +1,6 @@
 #include <QtTest>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 #include <vector>
@@ -29,6 +30,32 @@ class TestMatmul : public QObject {
                             check(kernel, rows, k, n, rng);
                 check(kernel, 45, 896, 64, rng);  // full prefill tiles plus tails
             }
+    }
+
+    // Chunks for the threads: whole row blocks, about the share asked for, never more than kMaxChunkBytes
+    // of weights (unless one row block is more), never more than the matrix.
+    void chunksAreWholeRowBlocksOfBoundedSize() {
+        for (DType type : {DType::F16, DType::Q8_0, DType::Q4_0, DType::Q6_K}) {
+            const MatmulKernel& kernel = matmul_kernel(type);
+            for (int64_t k : {256, 896, 4864}) {
+                const size_t row = row_bytes(type, k);
+                const int64_t multiple = chunk_row_multiple(kernel, k);
+                // The Qwen2.5-0.5B output head, four shares a thread on two threads: 3-5 MB each before
+                // the bound, now at most 1 MiB.
+                const int64_t head = chunk_rows(kernel, k, 151936, row, 151936 / 8);
+                QCOMPARE(head % multiple, 0);
+                QVERIFY(static_cast<size_t>(head) * row <= std::max(kMaxChunkBytes, row * size_t(multiple)));
+                QVERIFY(static_cast<size_t>(head + multiple) * row > kMaxChunkBytes);  // not needlessly small
+                // A small share is only rounded down to whole row blocks.
+                QCOMPARE(chunk_rows(kernel, k, 4864, row, 3 * multiple + 1),
+                         std::min<int64_t>(3 * multiple,
+                                           std::max<int64_t>(multiple, int64_t(kMaxChunkBytes / row) /
+                                                                           multiple * multiple)));
+                // Never more rows than the matrix has, never fewer than one row block.
+                QCOMPARE(chunk_rows(kernel, k, 5, row, 100), int64_t{5});
+                QCOMPARE(chunk_rows(kernel, k, 4864, row, 1), std::min<int64_t>(multiple, 4864));
+            }
+        }
     }
 
   private:
