@@ -268,9 +268,7 @@ void CpuBackend::project(const Tensor& x, std::span<const Projection> products) 
     const int64_t target = std::max<int64_t>(1, total_rows / (int64_t{pool_.size()} * 4));
     int64_t chunks = 0;
     for (Product& job : jobs) {
-        job.grain =
-            small ? job.rows
-                  : chunk_rows(*job.kernel, job.problem.k, job.rows, job.problem.weight_row_bytes, target);
+        job.grain = small ? job.rows : chunk_rows(*job.kernel, job.problem.k, job.rows, target);
         job.first_chunk = chunks;
         chunks += (job.rows + job.grain - 1) / job.grain;
     }

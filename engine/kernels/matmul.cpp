@@ -40,10 +40,10 @@ int64_t chunk_row_multiple(const MatmulKernel& kernel, int64_t k) {
     return std::lcm(kernel.row_multiple, interleaved_layout(kernel.weight_type, k).row_block_rows());
 }
 
-int64_t chunk_rows(const MatmulKernel& kernel, int64_t k, int64_t rows, size_t row_bytes,
-                   int64_t target_rows) {
+int64_t chunk_rows(const MatmulKernel& kernel, int64_t k, int64_t rows, int64_t target_rows) {
     const int64_t multiple = chunk_row_multiple(kernel, k);
-    const auto most = static_cast<int64_t>(kMaxChunkBytes / (row_bytes > 0 ? row_bytes : 1));
+    const auto most =
+        static_cast<int64_t>(kMaxChunkBytes / std::max<size_t>(1, row_bytes(kernel.weight_type, k)));
     const int64_t target = std::min(target_rows, most);
     return std::min(rows, std::max(multiple, target / multiple * multiple));
 }

@@ -52,8 +52,8 @@ struct MatmulKernel {
 // front to back.
 int64_t chunk_row_multiple(const MatmulKernel& kernel, int64_t k);
 
-// The rows of each chunk when the `rows` rows of a `k`-column matrix, `row_bytes` bytes each, are handed to
-// threads in chunks of about `target_rows`: rounded down to chunk_row_multiple (rounding up could leave an
+// The rows of each chunk when the `rows` rows of a `k`-column matrix of the kernel's weight type are handed
+// to threads in chunks of about `target_rows`: rounded down to chunk_row_multiple (rounding up could leave an
 // odd number of large chunks, which two threads cannot share evenly), and at most kMaxChunkBytes of
 // weights (or one row multiple, where that is more). The threads of a call end together only to within
 // about a chunk: the one done first waits for the other's last. Cut four ways a thread, the output head of
@@ -61,8 +61,7 @@ int64_t chunk_row_multiple(const MatmulKernel& kernel, int64_t k);
 // end of every token's head; in 1 MiB chunks the head took 0.89-0.97x the time (loom-bench-matmul, the two
 // cuttings alternating call by call, Q4_0 and Q8_0, 2 threads on the EPYC).
 constexpr size_t kMaxChunkBytes = size_t{1} << 20;
-int64_t chunk_rows(const MatmulKernel& kernel, int64_t k, int64_t rows, size_t row_bytes,
-                   int64_t target_rows);
+int64_t chunk_rows(const MatmulKernel& kernel, int64_t k, int64_t rows, int64_t target_rows);
 
 // The fastest kernel for `weight_type` on this CPU, or at most `level` (tests compare levels).
 // Throws Error if no kernel multiplies that type.

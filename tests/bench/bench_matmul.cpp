@@ -185,7 +185,7 @@ Timing time_case(const MatmulKernel& kernel, const Case& c, ThreadPool& pool, do
     p.output_stride = c.rows;
     p.input_row_bytes = kernel.input_type == DType::F32 ? size_t(c.k) * 4 : input_row;
     // Chunks as the CPU backend cuts them (kernels/matmul.h: chunk_rows).
-    const int64_t grain = chunk_rows(kernel, c.k, c.rows, weight_row, c.rows / (int64_t{pool.size()} * 4));
+    const int64_t grain = chunk_rows(kernel, c.k, c.rows, c.rows / (int64_t{pool.size()} * 4));
 
     std::vector<double> times;
     size_t copy = 0;
