@@ -16,6 +16,7 @@
 
 #include "kernels/kernel_level.h"
 #include "tensor/dtype.h"
+#include "util/system_memory.h"
 
 namespace loom {
 
@@ -28,6 +29,9 @@ struct MatmulProblem {
     int64_t k = 0;             // elements per row
     float* outputs = nullptr;  // y[t, r] at outputs[t * output_stride + r]
     int64_t output_stride = 0;
+    // How far ahead of their reads the one-token kernels prefetch the weights; 0: not at all. The CPU backend
+    // passes prefetch_ahead_bytes() (util/system_memory.h), read once per product rather than once per row.
+    size_t prefetch_ahead_bytes = kDefaultPrefetchAheadBytes;
 };
 
 using MatmulRowsFn = void (*)(const MatmulProblem& problem, int64_t row_begin, int64_t row_end);

@@ -95,16 +95,16 @@ void tile(const MatmulProblem& p, int64_t r0, int64_t t0) {
 }
 
 // One weight row times one input (decode), rows read one after the other as a single sequential stream
-// and prefetched kPrefetchAheadBytes ahead (see matmul_avx512.cpp), four independent accumulators.
+// and prefetched `ahead` bytes ahead (see matmul_avx512.cpp), four independent accumulators.
 
 template <class Load>
-float row_dot(const std::byte* w, const float* x, int64_t k) {
+float row_dot(const std::byte* w, const float* x, int64_t k, size_t ahead) {
     __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
     int64_t i = 0;
     for (; i + 32 <= k; i += 32) {
-        for (int line = 0; line < 32 * Load::kBytes; line += 64)
-            _mm_prefetch(reinterpret_cast<const char*>(w + i * Load::kBytes + kPrefetchAheadBytes + line),
-                         _MM_HINT_T0);
+        if (ahead != 0)
+            for (int line = 0; line < 32 * Load::kBytes; line += 64)
+                _mm_prefetch(reinterpret_cast<const char*>(w + i * Load::kBytes + ahead + line), _MM_HINT_T0);
         for (int u = 0; u < 4; ++u)
             acc[u] = _mm256_fmadd_ps(Load::load(w, i + 8 * u), _mm256_loadu_ps(x + i + 8 * u), acc[u]);
     }
@@ -121,7 +121,7 @@ void rows(const MatmulProblem& p, int64_t row_begin, int64_t row_end) {
     if (p.n == 1) {
         const float* x = reinterpret_cast<const float*>(p.inputs);
         for (int64_t r = row_begin; r < row_end; ++r)
-            p.outputs[r] = row_dot<Load>(p.weights + r * p.weight_row_bytes, x, p.k);
+            p.outputs[r] = row_dot<Load>(p.weights + r * p.weight_row_bytes, x, p.k, p.prefetch_ahead_bytes);
         return;
     }
     int64_t r = row_begin;

@@ -94,16 +94,16 @@ void tile(const MatmulProblem& p, int64_t r0, int64_t t0) {
 // the 4-row tile above, which reads four rows side by side, streams from memory at about half the speed
 // (the hardware prefetchers follow one stream far better than four interleaved short ones). Four independent
 // accumulators hide the latency of the fused multiply-adds. Each step also asks for the weights
-// kPrefetchAheadBytes ahead, into the next rows (util/system_memory.h says why).
+// `ahead` bytes ahead, into the next rows (util/system_memory.h says why).
 
 template <class Load>
-float row_dot(const std::byte* w, const float* x, int64_t k) {
+float row_dot(const std::byte* w, const float* x, int64_t k, size_t ahead) {
     __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
     int64_t i = 0;
     for (; i + 64 <= k; i += 64) {
-        for (int line = 0; line < 64 * Load::kBytes; line += 64)
-            _mm_prefetch(reinterpret_cast<const char*>(w + i * Load::kBytes + kPrefetchAheadBytes + line),
-                         _MM_HINT_T0);
+        if (ahead != 0)
+            for (int line = 0; line < 64 * Load::kBytes; line += 64)
+                _mm_prefetch(reinterpret_cast<const char*>(w + i * Load::kBytes + ahead + line), _MM_HINT_T0);
         for (int u = 0; u < 4; ++u)
             acc[u] = _mm512_fmadd_ps(Load::load(w, i + 16 * u), _mm512_loadu_ps(x + i + 16 * u), acc[u]);
     }
@@ -119,7 +119,7 @@ void rows(const MatmulProblem& p, int64_t row_begin, int64_t row_end) {
     if (p.n == 1) {
         const float* x = reinterpret_cast<const float*>(p.inputs);
         for (int64_t r = row_begin; r < row_end; ++r)
-            p.outputs[r] = row_dot<Load>(p.weights + r * p.weight_row_bytes, x, p.k);
+            p.outputs[r] = row_dot<Load>(p.weights + r * p.weight_row_bytes, x, p.k, p.prefetch_ahead_bytes);
         return;
     }
     int64_t r = row_begin;

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <numeric>
+#include <vector>
 
 #include "util/system_memory.h"
 
@@ -19,36 +20,39 @@ double measure_memory_bandwidth(ThreadPool& pool) {
     std::iota(data, data + n, uint64_t{1});  // touches every page before the timing
     const int64_t grain = pool.grain_for(n, 1, 4096);
     std::atomic<uint64_t> folded{0};  // what was read goes somewhere, so the loads stay
-    auto read_all = [&] {
+    // Four independent folds: the compiler vectorises them, and the loads need not wait on each other. Each
+    // cache line may also ask for the one `ahead_bytes` further on, as the decode kernels do: whether that
+    // helps depends on the machine (util/system_memory.h), and the bound must be the best that a reader can
+    // get, so the probe reads both ways and keeps the faster.
+    auto read_all = [&](int64_t ahead_bytes) {
+        const int64_t ahead = ahead_bytes / static_cast<int64_t>(sizeof(uint64_t));
         pool.parallel_for(n, grain, [&](int64_t begin, int64_t end) {
-            // Four independent folds: the compiler vectorises them, and the loads need not wait on each
-            // other. Each cache line also asks for the one kPrefetchAheadBytes ahead, as the decode kernels
-            // do: on some machines the hardware prefetchers alone leave a quarter of the bandwidth unused,
-            // and the bound must be the best that a reader can get.
-            constexpr int64_t kAhead = kPrefetchAheadBytes / sizeof(uint64_t);
             const uint64_t* p = data;
             uint64_t a = 0, b = 0, c = 0, d = 0;
-            int64_t i = begin;
-            for (; i + 8 <= end; i += 8) {
-                __builtin_prefetch(p + i + kAhead);
+            for (int64_t i = begin; i < end; i += 8) {  // chunks of a multiple of 4096 elements
+                if (ahead != 0) __builtin_prefetch(p + i + ahead);
                 a ^= p[i] ^ p[i + 4];
                 b ^= p[i + 1] ^ p[i + 5];
                 c ^= p[i + 2] ^ p[i + 6];
                 d ^= p[i + 3] ^ p[i + 7];
             }
-            for (; i < end; ++i)
-                a ^= p[i];
             folded.fetch_xor(a ^ b ^ c ^ d, std::memory_order_relaxed);
         });
     };
-    read_all();
+    // No prefetching, the default distance, and the one the kernels use now.
+    std::vector<int64_t> distances = {0, static_cast<int64_t>(kDefaultPrefetchAheadBytes),
+                                      static_cast<int64_t>(prefetch_ahead_bytes())};
+    std::sort(distances.begin(), distances.end());
+    distances.erase(std::unique(distances.begin(), distances.end()), distances.end());
+    read_all(0);
     double best = 0;
-    for (int repeat = 0; repeat < 4; ++repeat) {
-        auto start = std::chrono::steady_clock::now();
-        read_all();
-        double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-        best = std::max(best, static_cast<double>(n) * sizeof(uint64_t) / seconds);
-    }
+    for (int repeat = 0; repeat < 3; ++repeat)
+        for (int64_t distance : distances) {  // alternating, so that each sees the same neighbours
+            auto start = std::chrono::steady_clock::now();
+            read_all(distance);
+            double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+            best = std::max(best, static_cast<double>(n) * sizeof(uint64_t) / seconds);
+        }
     return best;
 }
 

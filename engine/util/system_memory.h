@@ -16,12 +16,27 @@ uint64_t available_memory_bytes();
 // "512 KiB", "12.5 MiB", "3.25 GiB": sizes for messages.
 std::string size_text(uint64_t bytes);
 
-// How far ahead of their position the streaming readers (the decode kernels, the bandwidth probe) ask for
-// memory with prefetch instructions. On the Intel Xeon of one development machine the hardware prefetchers
+// How far ahead of their position the streaming readers (the decode kernels) ask for memory with prefetch
+// instructions, in bytes; 0 when they leave it to the hardware prefetchers. 4 KiB unless told otherwise: how
+// much it helps depends on the machine. On the Intel Xeon of one development machine the hardware prefetchers
 // alone left a quarter of the read bandwidth unused: prefetching 4 KiB ahead streamed F16 rows 1.3x and
 // quantized rows up to 1.2x as fast (loom-bench-matmul and loom-cli bench, 2 threads; 1-2 KiB gained less,
-// 8 KiB no more).
-inline constexpr size_t kPrefetchAheadBytes = 4096;
+// 8 KiB no more). On the AMD EPYC (Zen 5) of another, when its memory was fast (55-65 GB/s for two threads),
+// plain reads of 1 GiB went 1.15-1.3x as fast as prefetching ones, and without prefetching the one-token
+// kernels decoded F16, BF16, Q8_0 and Q4_0 1.04-1.16x as fast but Q4_K_M 0.93-0.97x; when it was slow
+// (34-41 GB/s) plain reads were no faster, and without prefetching decode went 0.88-1.05x as fast (Q4_0
+// 0.88-0.97x, Q4_K_M 0.81-1.03x; loom-cli bench, the two alternating), and at 49-61 GB/s with 128-token
+// prompts 0.88-1.08x, Q4_K_M 0.80-0.86x. So the default stays (README.md, Speed, has the figures).
+// The environment variable LOOM_PREFETCH=<bytes> (0 = off, at most 64 KiB) overrides it, for benchmarks that
+// compare. Read once; throws Error when the variable holds anything else (CpuBackend asks first, so that
+// the error comes from there and not from a kernel).
+size_t prefetch_ahead_bytes();
+
+inline constexpr size_t kDefaultPrefetchAheadBytes = 4096;
+inline constexpr size_t kMaxPrefetchAheadBytes = 65536;  // further, lines would leave L1 before their turn
+// The distance LOOM_PREFETCH's text asks for: kDefaultPrefetchAheadBytes when it is null or empty; throws
+// Error when it is not a number of bytes from 0 to kMaxPrefetchAheadBytes.
+size_t prefetch_distance(const char* text);
 
 // Uninitialised memory, 64-byte aligned; its whole 2 MiB stretches in 2 MiB pages where the system grants
 // them (transparent huge pages, asked for with madvise). Arrays read from end to end, as weights are once per

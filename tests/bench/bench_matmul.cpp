@@ -184,6 +184,7 @@ Timing time_case(const MatmulKernel& kernel, const Case& c, ThreadPool& pool, do
     p.outputs = y.data();
     p.output_stride = c.rows;
     p.input_row_bytes = kernel.input_type == DType::F32 ? size_t(c.k) * 4 : input_row;
+    p.prefetch_ahead_bytes = prefetch_ahead_bytes();  // LOOM_PREFETCH, as in the CPU backend
     // Chunks as the CPU backend cuts them (kernels/matmul.h: chunk_rows).
     const int64_t grain = chunk_rows(kernel, c.k, c.rows, c.rows / (int64_t{pool.size()} * 4));
 

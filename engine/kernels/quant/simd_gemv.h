@@ -14,7 +14,6 @@
 #include "kernels/matmul.h"
 #include "kernels/quant/simd_k_quants.h"
 #include "kernels/quant/simd_legacy.h"
-#include "util/system_memory.h"
 
 namespace loom::simd {
 namespace {  // internal linkage: see simd_int8.h
@@ -40,6 +39,7 @@ void legacy_gemv(const MatmulProblem& p, const std::byte* w, int64_t first_block
     constexpr bool kSignTrick = F::kSigned && !Dot::kVnni;  // maddubs would saturate on w + 128
     constexpr int kOffset = F::kSigned ? (kSignTrick ? 0 : 128) : F::kOffset;
     constexpr size_t kGroupBlock = F::kGroupBlock;
+    const size_t ahead = p.prefetch_ahead_bytes;
     const std::byte* x[T];
     for (int t = 0; t < T; ++t)
         x[t] = p.inputs + (t0 + t) * static_cast<int64_t>(p.input_row_bytes) +
@@ -53,10 +53,11 @@ void legacy_gemv(const MatmulProblem& p, const std::byte* w, int64_t first_block
         acc[t] = _mm256_setzero_ps();
     for (int64_t b = 0; b < blocks; ++b) {
         const std::byte* gb = w + b * static_cast<int64_t>(kGroupBlock);
-        // Fetch ahead (util/system_memory.h): each group block is read once, and the loads below would
+        // Fetch ahead (p.prefetch_ahead_bytes): each group block is read once, and the loads below would
         // otherwise wait for memory at every new cache line.
-        for (size_t line = 0; line < kGroupBlock; line += 64)
-            _mm_prefetch(reinterpret_cast<const char*>(gb + kPrefetchAheadBytes + line), _MM_HINT_T0);
+        if (ahead != 0)
+            for (size_t line = 0; line < kGroupBlock; line += 64)
+                _mm_prefetch(reinterpret_cast<const char*>(gb + ahead + line), _MM_HINT_T0);
         __m256i q[8];
         group_codes<F>(gb, q);
         __m256i sum[T];
@@ -103,6 +104,7 @@ template <class Dot, class F, int T>
 void k_gemv(const MatmulProblem& p, const std::byte* w, int64_t first_block, int64_t blocks, int64_t t0,
             __m256* out) {
     constexpr size_t kGroupBlock = F::kGroupBlock;
+    const size_t ahead = p.prefetch_ahead_bytes;
     const std::byte* x[T];
     for (int t = 0; t < T; ++t)
         x[t] = p.inputs + (t0 + t) * static_cast<int64_t>(p.input_row_bytes) +
@@ -112,8 +114,9 @@ void k_gemv(const MatmulProblem& p, const std::byte* w, int64_t first_block, int
         acc[t] = _mm256_setzero_ps();
     for (int64_t b = 0; b < blocks; ++b) {
         const std::byte* gb = w + b * static_cast<int64_t>(kGroupBlock);
-        for (size_t line = 0; line < kGroupBlock; line += 64)
-            _mm_prefetch(reinterpret_cast<const char*>(gb + kPrefetchAheadBytes + line), _MM_HINT_T0);
+        if (ahead != 0)
+            for (size_t line = 0; line < kGroupBlock; line += 64)
+                _mm_prefetch(reinterpret_cast<const char*>(gb + ahead + line), _MM_HINT_T0);
         __m256i sum[T], mins[T];
         k_group_dot<F, Dot, T>(gb, x, sum, mins);
         const __m256 d = group_halves(gb + F::kGroupD);

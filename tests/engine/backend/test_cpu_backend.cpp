@@ -2,6 +2,7 @@
 #include <QtTest>
 
 #include <cmath>
+#include <cstdlib>
 #include <random>
 
 #include "backend/cpu_backend.h"
@@ -80,7 +81,8 @@ class TestCpuBackend : public QObject {
         QFETCH(int, threads);
         CpuBackend backend(threads);
         DType dtype = static_cast<DType>(type);
-        for (auto [m, k, n] : {std::tuple{1, 1, 1}, {7, 33, 1}, {37, 100, 5}, {130, 67, 9}, {4, 512, 17}}) {
+        for (auto [m, k, n] :
+             {std::tuple{1, 1, 1}, {7, 33, 1}, {9, 300, 1}, {37, 100, 5}, {130, 67, 9}, {4, 512, 17}}) {
             std::vector<float> w = random_values(size_t(m * k), 1), x = random_values(size_t(n * k), 2);
             std::vector<std::byte> stored = store_rows(dtype, w, m, k);
             Tensor weights = backend.upload({dtype, m, k, stored});
@@ -302,6 +304,12 @@ class TestCpuBackend : public QObject {
         for (size_t i = 0; i < x.size(); ++i)
             expected[i] = float(x[i] / (1 + std::exp(-double(x[i]))) * u[i]);
         QVERIFY(test::relative_error(got, expected) < 1e-6);
+    }
+
+    // The decode kernels prefetch as LOOM_PREFETCH says (ctest runs these tests again with 0: off).
+    void prefetchesAsTheEnvironmentSays() {
+        CpuBackend backend(1);
+        QCOMPARE(prefetch_ahead_bytes(), prefetch_distance(std::getenv("LOOM_PREFETCH")));
     }
 
     void refusesBadUse() {

@@ -86,6 +86,13 @@ class TestMatmul : public QObject {
             std::min(rows, kernel.row_multiple * std::max<int64_t>(1, rows / (2 * kernel.row_multiple)));
         kernel.rows(p, 0, split);
         if (split < rows) kernel.rows(p, split, rows);
+        // Without prefetching (LOOM_PREFETCH=0): the same numbers.
+        std::vector<float> unprefetched(y.size(), -999.0f);
+        MatmulProblem plain = p;
+        plain.outputs = unprefetched.data();
+        plain.prefetch_ahead_bytes = 0;
+        kernel.rows(plain, 0, rows);
+        if (unprefetched != y) QFAIL("the kernel computes other numbers without prefetching");
         for (int64_t t = 0; t < n; ++t) {
             for (int64_t r = 0; r < rows; ++r) {
                 double want = 0.0, magnitude = 0.0;

@@ -66,6 +66,14 @@ std::vector<float> run(const MatmulKernel& kernel, const std::vector<uint8_t>& s
     if (split >= s.rows) split = s.rows;
     kernel.rows(p, 0, split);
     if (split < s.rows) kernel.rows(p, split, s.rows);
+    // Without prefetching (LOOM_PREFETCH=0): the same numbers.
+    std::vector<float> unprefetched(y.size(), -999.0f);
+    MatmulProblem plain = p;
+    plain.outputs = unprefetched.data();
+    plain.prefetch_ahead_bytes = 0;
+    kernel.rows(plain, 0, s.rows);
+    if (unprefetched != y)
+        QTest::qFail("the kernel computes other numbers without prefetching", __FILE__, __LINE__);
     return y;
 }
 
