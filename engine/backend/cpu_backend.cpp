@@ -50,9 +50,7 @@ void require(bool condition, const char* what) {
 
 }  // namespace
 
-CpuBackend::CpuBackend(int threads) : pool_(threads) {
-    prefetch_ahead_bytes();  // a bad LOOM_PREFETCH is reported here, before any kernel runs
-}
+CpuBackend::CpuBackend(int threads) : pool_(threads), prefetch_ahead_bytes_(prefetch_ahead_bytes()) {}
 
 std::string CpuBackend::name() const {
     return cat("CPU, ", kernel_level_name(best_kernel_level()), ", ", pool_.size(),
@@ -230,7 +228,7 @@ void CpuBackend::project(const Tensor& x, std::span<const Projection> products) 
         job.problem.k = x.cols;
         job.problem.outputs = f32(y);
         job.problem.output_stride = y.cols;
-        job.problem.prefetch_ahead_bytes = prefetch_ahead_bytes();
+        job.problem.prefetch_ahead_bytes = prefetch_ahead_bytes_;
         job.problem.input_row_bytes = loom::row_bytes(kernel.input_type, x.cols);
         if (kernel.input_type == DType::F32) {
             job.problem.inputs = data(x);

@@ -68,6 +68,9 @@ class CpuBackend final : public Backend {
     const RopeAngles& rope_angles_for(const RopeOptions& options, int64_t rows);
 
     ThreadPool pool_;
+    // LOOM_PREFETCH, read when the backend is made (a bad value is reported then, not from a kernel) and
+    // handed to every matrix product.
+    const size_t prefetch_ahead_bytes_;
     StreamArena weight_arena_;                 // the memory of uploaded tensors
     std::vector<std::byte> converted_inputs_;  // activations converted for quantized matrix kernels
     RopeAngles rope_angles_;

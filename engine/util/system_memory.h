@@ -16,20 +16,14 @@ uint64_t available_memory_bytes();
 // "512 KiB", "12.5 MiB", "3.25 GiB": sizes for messages.
 std::string size_text(uint64_t bytes);
 
-// How far ahead of their position the streaming readers (the decode kernels) ask for memory with prefetch
-// instructions, in bytes; 0 when they leave it to the hardware prefetchers. 4 KiB unless told otherwise: how
-// much it helps depends on the machine. On the Intel Xeon of one development machine the hardware prefetchers
-// alone left a quarter of the read bandwidth unused: prefetching 4 KiB ahead streamed F16 rows 1.3x and
-// quantized rows up to 1.2x as fast (loom-bench-matmul and loom-cli bench, 2 threads; 1-2 KiB gained less,
-// 8 KiB no more). On the AMD EPYC (Zen 5) of another, when its memory was fast (55-65 GB/s for two threads),
-// plain reads of 1 GiB went 1.15-1.3x as fast as prefetching ones, and without prefetching the one-token
-// kernels decoded F16, BF16, Q8_0 and Q4_0 1.04-1.16x as fast but Q4_K_M 0.93-0.97x; when it was slow
-// (34-41 GB/s) plain reads were no faster, and without prefetching decode went 0.88-1.05x as fast (Q4_0
-// 0.88-0.97x, Q4_K_M 0.81-1.03x; loom-cli bench, the two alternating), and at 49-61 GB/s with 128-token
-// prompts 0.88-1.08x, Q4_K_M 0.80-0.86x. So the default stays (README.md, Speed, has the figures).
-// The environment variable LOOM_PREFETCH=<bytes> (0 = off, at most 64 KiB) overrides it, for benchmarks that
-// compare. Read once; throws Error when the variable holds anything else (CpuBackend asks first, so that
-// the error comes from there and not from a kernel).
+// How far ahead of their position the one-token kernels ask for the weights with prefetch instructions, in
+// bytes; 0 when they leave it to the hardware prefetchers. 4 KiB unless the environment variable
+// LOOM_PREFETCH=<bytes> (0 = off, at most 64 KiB) says otherwise. How much it helps depends on the machine
+// and the moment: on the Intel Xeon of one development machine it streamed F16 rows 1.3x and quantized rows
+// up to 1.2x as fast; on the AMD EPYC (Zen 5) of another, with its memory fast, the light kernels (F16, BF16,
+// Q8_0, Q4_0) went up to 1.16x as fast without it, with its memory slower up to 1.14x slower, and Q4_K_M
+// lost up to 20 % without it (README.md, Speed, has the figures). So the default stays. Read once; throws
+// Error when the variable holds anything else (CpuBackend reads it when made, so the error comes from there).
 size_t prefetch_ahead_bytes();
 
 inline constexpr size_t kDefaultPrefetchAheadBytes = 4096;
