@@ -11,6 +11,7 @@
 #include "kernels/vector.h"
 #include "util/bandwidth.h"
 #include "util/error.h"
+#include "util/prefetch.h"
 #include "util/system_memory.h"
 
 namespace loom {

@@ -16,7 +16,7 @@
 
 #include "kernels/kernel_level.h"
 #include "tensor/dtype.h"
-#include "util/system_memory.h"
+#include "util/prefetch.h"
 
 namespace loom {
 
@@ -29,8 +29,8 @@ struct MatmulProblem {
     int64_t k = 0;             // elements per row
     float* outputs = nullptr;  // y[t, r] at outputs[t * output_stride + r]
     int64_t output_stride = 0;
-    // How far ahead of their reads the one-token kernels prefetch the weights; 0: not at all. The CPU backend
-    // passes prefetch_ahead_bytes() (util/system_memory.h), read once per product rather than once per row.
+    // How far ahead of their reads the one-token kernels ask for the next page of weights; 0: not at all. The
+    // CPU backend passes prefetch_ahead_bytes() (util/prefetch.h), read once rather than once per row.
     size_t prefetch_ahead_bytes = kDefaultPrefetchAheadBytes;
 };
 

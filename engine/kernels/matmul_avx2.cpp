@@ -9,7 +9,7 @@
 #include "kernels/matmul.h"
 #include "kernels/quant/quant_matmul.h"
 #include "util/half.h"
-#include "util/system_memory.h"
+#include "util/prefetch.h"
 
 namespace loom {
 
@@ -95,16 +95,15 @@ void tile(const MatmulProblem& p, int64_t r0, int64_t t0) {
 }
 
 // One weight row times one input (decode), rows read one after the other as a single sequential stream
-// and prefetched `ahead` bytes ahead (see matmul_avx512.cpp), four independent accumulators.
+// that asks for the page `ahead` bytes on as it enters each (see matmul_avx512.cpp), four independent
+// accumulators.
 
 template <class Load>
 float row_dot(const std::byte* w, const float* x, int64_t k, size_t ahead) {
     __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
     int64_t i = 0;
     for (; i + 32 <= k; i += 32) {
-        if (ahead != 0)
-            for (int line = 0; line < 32 * Load::kBytes; line += 64)
-                _mm_prefetch(reinterpret_cast<const char*>(w + i * Load::kBytes + ahead + line), _MM_HINT_T0);
+        prefetch_next_page<32 * Load::kBytes>(w + i * Load::kBytes, ahead);
         for (int u = 0; u < 4; ++u)
             acc[u] = _mm256_fmadd_ps(Load::load(w, i + 8 * u), _mm256_loadu_ps(x + i + 8 * u), acc[u]);
     }

@@ -10,7 +10,7 @@
 #include "kernels/matmul.h"
 #include "kernels/quant/quant_matmul.h"
 #include "kernels/simd_avx512.h"
-#include "util/system_memory.h"
+#include "util/prefetch.h"
 
 namespace loom {
 
@@ -93,17 +93,15 @@ void tile(const MatmulProblem& p, int64_t r0, int64_t t0) {
 // One weight row times one input (decode). Rows are read one after the other, a single sequential stream:
 // the 4-row tile above, which reads four rows side by side, streams from memory at about half the speed
 // (the hardware prefetchers follow one stream far better than four interleaved short ones). Four independent
-// accumulators hide the latency of the fused multiply-adds. Each step also asks for the weights
-// `ahead` bytes ahead, into the next rows (util/system_memory.h says why).
+// accumulators hide the latency of the fused multiply-adds. Entering each page of weights, it asks for the
+// page `ahead` bytes further on, into the next rows (util/prefetch.h says why).
 
 template <class Load>
 float row_dot(const std::byte* w, const float* x, int64_t k, size_t ahead) {
     __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
     int64_t i = 0;
     for (; i + 64 <= k; i += 64) {
-        if (ahead != 0)
-            for (int line = 0; line < 64 * Load::kBytes; line += 64)
-                _mm_prefetch(reinterpret_cast<const char*>(w + i * Load::kBytes + ahead + line), _MM_HINT_T0);
+        prefetch_next_page<64 * Load::kBytes>(w + i * Load::kBytes, ahead);
         for (int u = 0; u < 4; ++u)
             acc[u] = _mm512_fmadd_ps(Load::load(w, i + 16 * u), _mm512_loadu_ps(x + i + 16 * u), acc[u]);
     }

@@ -7,6 +7,7 @@
 #include <numeric>
 #include <vector>
 
+#include "util/prefetch.h"
 #include "util/system_memory.h"
 
 namespace loom {
@@ -21,16 +22,15 @@ double measure_memory_bandwidth(ThreadPool& pool) {
     const int64_t grain = pool.grain_for(n, 1, 4096);
     std::atomic<uint64_t> folded{0};  // what was read goes somewhere, so the loads stay
     // Four independent folds: the compiler vectorises them, and the loads need not wait on each other. Each
-    // cache line may also ask for the one `ahead_bytes` further on, as the decode kernels do: whether that
-    // helps depends on the machine (util/system_memory.h), and the bound must be the best that a reader can
-    // get, so the probe reads both ways and keeps the faster.
-    auto read_all = [&](int64_t ahead_bytes) {
-        const int64_t ahead = ahead_bytes / static_cast<int64_t>(sizeof(uint64_t));
+    // new page may also ask for the one `ahead_bytes` further on, as the decode kernels do: whether that
+    // helps depends on the machine (util/prefetch.h), and the bound must be the best that a reader can get,
+    // so the probe reads both ways and keeps the faster.
+    auto read_all = [&](size_t ahead_bytes) {
         pool.parallel_for(n, grain, [&](int64_t begin, int64_t end) {
             const uint64_t* p = data;
             uint64_t a = 0, b = 0, c = 0, d = 0;
-            for (int64_t i = begin; i < end; i += 8) {  // chunks of a multiple of 4096 elements
-                if (ahead != 0) __builtin_prefetch(p + i + ahead);
+            for (int64_t i = begin; i < end; i += 8) {  // one cache line a step; chunks of whole pages
+                prefetch_next_page<kCacheLineBytes>(reinterpret_cast<const std::byte*>(p + i), ahead_bytes);
                 a ^= p[i] ^ p[i + 4];
                 b ^= p[i + 1] ^ p[i + 5];
                 c ^= p[i + 2] ^ p[i + 6];
@@ -40,14 +40,13 @@ double measure_memory_bandwidth(ThreadPool& pool) {
         });
     };
     // No prefetching, the default distance, and the one the kernels use now.
-    std::vector<int64_t> distances = {0, static_cast<int64_t>(kDefaultPrefetchAheadBytes),
-                                      static_cast<int64_t>(prefetch_ahead_bytes())};
+    std::vector<size_t> distances = {0, kDefaultPrefetchAheadBytes, prefetch_ahead_bytes()};
     std::sort(distances.begin(), distances.end());
     distances.erase(std::unique(distances.begin(), distances.end()), distances.end());
     read_all(0);
     double best = 0;
     for (int repeat = 0; repeat < 3; ++repeat)
-        for (int64_t distance : distances) {  // alternating, so that each sees the same neighbours
+        for (size_t distance : distances) {  // alternating, so that each sees the same neighbours
             auto start = std::chrono::steady_clock::now();
             read_all(distance);
             double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

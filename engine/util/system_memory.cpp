@@ -3,8 +3,6 @@
 #include <sys/mman.h>
 
 #include <algorithm>
-#include <cctype>
-#include <cerrno>
 #include <cstdlib>
 #include <fstream>
 #include <iomanip>
@@ -18,23 +16,6 @@ namespace loom {
 namespace {
 constexpr size_t kHugePage = size_t{2} << 20;
 }  // namespace
-
-size_t prefetch_distance(const char* text) {
-    if (!text || !*text) return kDefaultPrefetchAheadBytes;
-    char* end = nullptr;
-    errno = 0;
-    const unsigned long long value = std::strtoull(text, &end, 10);
-    if (errno != 0 || end == text || *end != '\0' || !std::isdigit(static_cast<unsigned char>(text[0])) ||
-        value > kMaxPrefetchAheadBytes)
-        fail("LOOM_PREFETCH='", text, "' is not a prefetch distance: give bytes from 0 (off) to ",
-             kMaxPrefetchAheadBytes, ", e.g. 4096");
-    return static_cast<size_t>(value);
-}
-
-size_t prefetch_ahead_bytes() {
-    static const size_t bytes = prefetch_distance(std::getenv("LOOM_PREFETCH"));
-    return bytes;
-}
 
 uint64_t available_memory_bytes() {
     std::ifstream meminfo("/proc/meminfo");

@@ -16,22 +16,6 @@ uint64_t available_memory_bytes();
 // "512 KiB", "12.5 MiB", "3.25 GiB": sizes for messages.
 std::string size_text(uint64_t bytes);
 
-// How far ahead of their position the one-token kernels ask for the weights with prefetch instructions, in
-// bytes; 0 when they leave it to the hardware prefetchers. 4 KiB unless the environment variable
-// LOOM_PREFETCH=<bytes> (0 = off, at most 64 KiB) says otherwise. How much it helps depends on the machine
-// and the moment: on the Intel Xeon of one development machine it streamed F16 rows 1.3x and quantized rows
-// up to 1.2x as fast; on the AMD EPYC (Zen 5) of another, with its memory fast, the light kernels (F16, BF16,
-// Q8_0, Q4_0) went up to 1.16x as fast without it, with its memory slower up to 1.14x slower, and Q4_K_M
-// lost up to 20 % without it (README.md, Speed, has the figures). So the default stays. Read once; throws
-// Error when the variable holds anything else (CpuBackend reads it when made, so the error comes from there).
-size_t prefetch_ahead_bytes();
-
-inline constexpr size_t kDefaultPrefetchAheadBytes = 4096;
-inline constexpr size_t kMaxPrefetchAheadBytes = 65536;  // further, lines would leave L1 before their turn
-// The distance LOOM_PREFETCH's text asks for: kDefaultPrefetchAheadBytes when it is null or empty; throws
-// Error when it is not a number of bytes from 0 to kMaxPrefetchAheadBytes.
-size_t prefetch_distance(const char* text);
-
 // Uninitialised memory, 64-byte aligned; its whole 2 MiB stretches in 2 MiB pages where the system grants
 // them (transparent huge pages, asked for with madvise). Arrays read from end to end, as weights are once per
 // decoded token, go faster in them: with 4 KiB pages every 4 KiB costs a TLB miss and stops the hardware

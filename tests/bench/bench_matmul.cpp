@@ -35,6 +35,7 @@
 #include "kernels/quant/interleaved.h"
 #include "util/cpu_features.h"
 #include "util/error.h"
+#include "util/prefetch.h"
 #include "util/system_memory.h"
 #include "util/thread_pool.h"
 

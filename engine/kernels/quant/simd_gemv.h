@@ -14,6 +14,7 @@
 #include "kernels/matmul.h"
 #include "kernels/quant/simd_k_quants.h"
 #include "kernels/quant/simd_legacy.h"
+#include "util/prefetch.h"
 
 namespace loom::simd {
 namespace {  // internal linkage: see simd_int8.h
@@ -53,11 +54,9 @@ void legacy_gemv(const MatmulProblem& p, const std::byte* w, int64_t first_block
         acc[t] = _mm256_setzero_ps();
     for (int64_t b = 0; b < blocks; ++b) {
         const std::byte* gb = w + b * static_cast<int64_t>(kGroupBlock);
-        // Fetch ahead (p.prefetch_ahead_bytes): each group block is read once, and the loads below would
-        // otherwise wait for memory at every new cache line.
-        if (ahead != 0)
-            for (size_t line = 0; line < kGroupBlock; line += 64)
-                _mm_prefetch(reinterpret_cast<const char*>(gb + ahead + line), _MM_HINT_T0);
+        // The hardware prefetchers follow the group blocks, read in order, within a page; entering each
+        // page, ask for the one p.prefetch_ahead_bytes further on, so they run on into it (util/prefetch.h).
+        prefetch_next_page<kGroupBlock>(gb, ahead);
         __m256i q[8];
         group_codes<F>(gb, q);
         __m256i sum[T];
@@ -114,9 +113,11 @@ void k_gemv(const MatmulProblem& p, const std::byte* w, int64_t first_block, int
         acc[t] = _mm256_setzero_ps();
     for (int64_t b = 0; b < blocks; ++b) {
         const std::byte* gb = w + b * static_cast<int64_t>(kGroupBlock);
-        if (ahead != 0)
-            for (size_t line = 0; line < kGroupBlock; line += 64)
-                _mm_prefetch(reinterpret_cast<const char*>(gb + ahead + line), _MM_HINT_T0);
+        // A group block is read in several passes (its rounds), in an order the hardware prefetchers do
+        // not follow: ask for all of the next one too. (With the page requests alone, Q6_K read 1.35-1.6x
+        // slower; Q4_K about the same.)
+        prefetch_next_page<kGroupBlock>(gb, ahead);
+        if (ahead != 0) prefetch_lines<kGroupBlock>(gb + kGroupBlock);
         __m256i sum[T], mins[T];
         k_group_dot<F, Dot, T>(gb, x, sum, mins);
         const __m256 d = group_halves(gb + F::kGroupD);

@@ -11,6 +11,7 @@
 #include "kernels/ops.h"
 #include "test_support.h"
 #include "util/error.h"
+#include "util/prefetch.h"
 #include "util/system_memory.h"
 
 using namespace loom;
