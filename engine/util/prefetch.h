@@ -5,9 +5,9 @@
 // to see a few misses before they run ahead again. So a reader asks, as it enters each page, for the first
 // line of the page `ahead` bytes further on: the hardware is then already streaming that page when the reads
 // get there. Asking for every line instead takes the line fill buffers that the hardware's own prefetches
-// would use. On the AMD EPYC (Zen 5) of a development machine, two threads reading 1 GiB got 62-65 GB/s
-// with plain reads, 52-55 asking for every line 4 KiB ahead, and 72-76 with one request per page 8-32 KiB
-// ahead; README.md (Speed) has what it gives the model.
+// would use. On the AMD EPYC (Zen 5) of a development machine, two threads reading 1 GiB got 63-64 GB/s
+// with plain reads, 53-55 asking for every line 4 KiB ahead, and 73-76 with one request per page 8-32 KiB
+// ahead (medians of six rounds); README.md (Speed) has what it gives the model.
 #pragma once
 
 #include <cstddef>
@@ -48,13 +48,15 @@ template <size_t Step>
         __builtin_prefetch(reinterpret_cast<const void*>(page), 0, 3);
 }
 
-// Asks for every line of [p, p + Bytes): for data that a kernel reads in an order the hardware prefetchers
-// do not follow (a K-quant group block, read in several passes). Prefetches never fault, so p may lie past
-// the end of an array.
-template <size_t Bytes>
-[[gnu::always_inline]] inline void prefetch_lines(const std::byte* p) {
-    for (size_t line = 0; line < Bytes; line += kCacheLineBytes)
-        __builtin_prefetch(p + line, 0, 3);
+// Asks for every line of the Step bytes that follow [p, p + Step): the next step's data, for a kernel that
+// reads each step in an order the hardware prefetchers do not follow (a K-quant group block, read in several
+// passes). Nothing when ahead is 0. (Prefetches never fault: the next step may lie past an array's end.)
+template <size_t Step>
+[[gnu::always_inline]] inline void prefetch_next_step(const std::byte* p, size_t ahead) {
+    if (ahead == 0) return;
+    for (uintptr_t line = reinterpret_cast<uintptr_t>(p) + Step;
+         line < reinterpret_cast<uintptr_t>(p) + 2 * Step; line += kCacheLineBytes)
+        __builtin_prefetch(reinterpret_cast<const void*>(line), 0, 3);
 }
 
 }  // namespace loom

@@ -117,7 +117,7 @@ void k_gemv(const MatmulProblem& p, const std::byte* w, int64_t first_block, int
         // not follow: ask for all of the next one too. (With the page requests alone, Q6_K read 1.35-1.6x
         // slower; Q4_K about the same.)
         prefetch_next_page<kGroupBlock>(gb, ahead);
-        if (ahead != 0) prefetch_lines<kGroupBlock>(gb + kGroupBlock);
+        prefetch_next_step<kGroupBlock>(gb, ahead);
         __m256i sum[T], mins[T];
         k_group_dot<F, Dot, T>(gb, x, sum, mins);
         const __m256 d = group_halves(gb + F::kGroupD);
