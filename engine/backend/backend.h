@@ -114,7 +114,13 @@ class Backend {
     // Several products of the same input, such as a layer's q, k and v projections. The CPU backend converts
     // x once and hands the rows of all the matrices to its threads as one job: one token's k and v
     // projections alone are too small to share between cores.
-    virtual void project(const Tensor& x, std::span<const Projection> products) {
+    //
+    // `next` names the weights of the projection the forward pass runs after this one (empty when none
+    // follows). The CPU backend's threads read the start of their share of them while they wait, for the
+    // others' last rows of this one and for the work in between (attention, norms) that one thread does.
+    virtual void project(const Tensor& x, std::span<const Projection> products,
+                         std::span<const Tensor> next) {
+        (void)next;
         for (const Projection& p : products) {
             if (p.bias.empty())
                 matmul(x, p.weight, p.out);

@@ -12,6 +12,8 @@
 
 namespace loom {
 
+struct MatmulKernel;
+
 class CpuBackend final : public Backend {
   public:
     explicit CpuBackend(int threads);
@@ -33,7 +35,8 @@ class CpuBackend final : public Backend {
     void matmul(const Tensor& x, const Tensor& w, const Tensor& y) override;
     void add_bias(const Tensor& y, const Tensor& bias) override;
     void matmul_bias(const Tensor& x, const Tensor& w, const Tensor& bias, const Tensor& y) override;
-    void project(const Tensor& x, std::span<const Projection> products) override;
+    void project(const Tensor& x, std::span<const Projection> products,
+                 std::span<const Tensor> next) override;
     void add(const Tensor& y, const Tensor& x) override;
     void rms_norm(const Tensor& x, const Tensor& weight, float eps, const Tensor& y) override;
     void layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, float eps,
@@ -55,6 +58,14 @@ class CpuBackend final : public Backend {
     // to be worth waking the other threads.
     template <class Fn>
     void for_rows(int64_t rows, int64_t cost_per_row, Fn&& fn);
+    // Rows per chunk of a `rows` x `k` matrix for `kernel` when project() multiplies `inputs` inputs with
+    // matrices of `total_rows` rows in all; every row in one chunk when the product runs on the calling
+    // thread alone.
+    int64_t project_chunk_rows(const MatmulKernel& kernel, int64_t k, int64_t rows, int64_t total_rows,
+                               int64_t inputs) const;
+    // Fills warm_ with each thread's first stretch of `next` as project() will share it out: what the
+    // threads read while they wait for the current product's last chunks and for the next product.
+    void plan_warm(std::span<const Tensor> next, int64_t inputs);
 
     // The rotation angles of the positions one forward pass rotates: every layer rotates the same positions
     // with the same frequencies (queries and keys), so they are computed once, by the first rope call,
@@ -73,6 +84,7 @@ class CpuBackend final : public Backend {
     const size_t prefetch_ahead_bytes_;
     StreamArena weight_arena_;                 // the memory of uploaded tensors
     std::vector<std::byte> converted_inputs_;  // activations converted for quantized matrix kernels
+    std::vector<ThreadPool::Warm> warm_;       // plan_warm's stretches, one per thread
     RopeAngles rope_angles_;
 };
 

@@ -1,5 +1,6 @@
 #include "model/forward_pass.h"
 
+#include <array>
 #include <cmath>
 
 #include "util/error.h"
@@ -108,7 +109,8 @@ Tensor ForwardPass::self_attention(const Tensor& normed, const LayerWeights& w, 
     const Tensor& values = cache_.values[static_cast<size_t>(layer)];
     Tensor q = act_.q.rows_slice(0, n_), k = keys.rows_slice(pos0_, n_), v = values.rows_slice(pos0_, n_);
     const Projection qkv[] = {{w.wq, w.bq, q}, {w.wk, w.bk, k}, {w.wv, w.bv, v}};
-    backend_.project(normed, qkv);
+    const Tensor next[] = {w.wo};
+    backend_.project(normed, qkv, next);
 
     RopeOptions rope{config_.heads,          config_.head_dim,
                      config_.rotary_dims,    config_.rope_interleaved,
@@ -144,7 +146,9 @@ Tensor ForwardPass::self_attention(const Tensor& normed, const LayerWeights& w, 
     tap(Tap::AttnOut, layer, attention.out);
 
     Tensor proj = act_.proj.rows_slice(0, n_);
-    backend_.matmul(attention.out, w.wo, proj);
+    const Projection output[] = {{w.wo, Tensor{}, proj}};
+    const Tensor ffn_inputs[] = {w.w_gate, w.w_up};
+    backend_.project(attention.out, output, ffn_inputs);
     tap(Tap::AttnProj, layer, proj);
     return proj;
 }
@@ -153,13 +157,26 @@ Tensor ForwardPass::gated_ffn(const Tensor& normed, const LayerWeights& w, int l
     Tensor gate = act_.gate.rows_slice(0, n_), up = act_.up.rows_slice(0, n_),
            act = act_.act.rows_slice(0, n_);
     const Projection gate_up[] = {{w.w_gate, Tensor{}, gate}, {w.w_up, Tensor{}, up}};
-    backend_.project(normed, gate_up);
+    const Tensor down[] = {w.w_down};
+    backend_.project(normed, gate_up, down);
     tap(Tap::FfnGate, layer, gate);
     tap(Tap::FfnUp, layer, up);
     backend_.swiglu(gate, up, act);
     tap(Tap::FfnAct, layer, act);
     Tensor out = act_.ffn_out.rows_slice(0, n_);
-    backend_.matmul(act, w.w_down, out);
+    // Next come the next layer's q, k and v projections, or the output head.
+    std::array<Tensor, 3> next;
+    size_t next_count = 0;
+    if (layer + 1 < config_.layers) {
+        const LayerWeights& following = weights_.layers[static_cast<size_t>(layer) + 1];
+        next = {following.wq, following.wk, following.wv};
+        next_count = 3;
+    } else if (want_logits_) {
+        next[0] = weights_.output;
+        next_count = 1;
+    }
+    const Projection down_projection[] = {{w.w_down, Tensor{}, out}};
+    backend_.project(act, down_projection, std::span<const Tensor>(next).first(next_count));
     tap(Tap::FfnOut, layer, out);
     return out;
 }

@@ -1,5 +1,7 @@
 #include "util/thread_pool.h"
 
+#include "util/prefetch.h"
+
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 #define LOOM_CPU_RELAX() _mm_pause()
@@ -84,7 +86,17 @@ void ThreadPool::take_chunks(int slot) {
     }
 }
 
-void ThreadPool::dispatch(Job job) {
+bool ThreadPool::warm_step(int slot, WarmCursor& cursor) {
+    const Share& share = shares_[static_cast<size_t>(slot)];
+    const std::byte* begin = share.warm_begin.load(std::memory_order_relaxed);
+    if (begin != cursor.stretch) cursor = {begin, begin};
+    if (cursor.next == nullptr || cursor.next >= share.warm_end.load(std::memory_order_relaxed)) return false;
+    __builtin_prefetch(cursor.next, 0, 3);
+    cursor.next += kCacheLineBytes;
+    return true;
+}
+
+void ThreadPool::dispatch(Job job, std::span<const Warm> warm) {
     // Chunk numbers are 32-bit in a share; no caller comes near, but a grain too small is made larger.
     const int64_t max_chunks = 0xffffffff;
     if ((job.n + job.grain - 1) / job.grain > max_chunks) job.grain = (job.n + max_chunks - 1) / max_chunks;
@@ -94,10 +106,17 @@ void ThreadPool::dispatch(Job job) {
     // and none reads job_, until the shares below are stored: each store releases job_ and finished_.
     job_ = job;
     finished_.store(0, std::memory_order_relaxed);
-    for (int64_t slot = 0; slot < threads; ++slot) {
-        const auto front = static_cast<uint64_t>(chunks * slot / threads);
-        const auto back = static_cast<uint64_t>(chunks * (slot + 1) / threads);
-        shares_[static_cast<size_t>(slot)].chunks.store(front | back << 32, std::memory_order_release);
+    for (int slot = 0; slot < threads; ++slot) {
+        Share& share = shares_[static_cast<size_t>(slot)];
+        if (static_cast<size_t>(slot) < warm.size()) {
+            const Warm& stretch = warm[static_cast<size_t>(slot)];
+            share.warm_begin.store(stretch.begin, std::memory_order_relaxed);
+            share.warm_end.store(stretch.begin ? stretch.begin + stretch.bytes : nullptr,
+                                 std::memory_order_relaxed);
+        }
+        const auto front = static_cast<uint64_t>(first_chunk_of(slot, chunks));
+        const auto back = static_cast<uint64_t>(first_chunk_of(slot + 1, chunks));
+        share.chunks.store(front | back << 32, std::memory_order_release);
     }
     // Sequentially consistent: epoch_ and sleeping_ are a pair that two threads write and read in opposite
     // orders (see worker_loop).
@@ -105,18 +124,20 @@ void ThreadPool::dispatch(Job job) {
     if (sleeping_.load() > 0) epoch_.notify_all();
 
     take_chunks(0);
-    while (finished_.load(std::memory_order_acquire) < job.n)
-        LOOM_CPU_RELAX();  // chunks others took
+    WarmCursor cursor;
+    while (finished_.load(std::memory_order_acquire) < job.n)  // chunks others took
+        if (!warm_step(0, cursor)) LOOM_CPU_RELAX();
 }
 
 void ThreadPool::worker_loop(int slot) {
     uint32_t seen = 0;  // the epoch when the pool was built
+    WarmCursor cursor;  // kept across jobs: one that names no stretch leaves this thread's as it was
     for (;;) {
         uint32_t now = seen;
         for (int spin = 0; spin < kSpinIterations; ++spin) {
             now = epoch_.load(std::memory_order_acquire);
             if (now != seen) break;
-            LOOM_CPU_RELAX();
+            if (!warm_step(slot, cursor)) LOOM_CPU_RELAX();
         }
         if (now == seen) {
             sleeping_.fetch_add(1);

@@ -20,10 +20,16 @@
 // whether they have left. A worker still looking for chunks when the next job is posted simply takes
 // chunks of the new job. (Waiting for the workers to leave took two more line transfers a call: 1.4 us
 // from the last chunk to the caller's return, about 2 % of a token of a 0.5B model.)
+//
+// A thread waiting, for the others' last chunks or for the next job while the caller works alone, can
+// still use the memory bus: a job may name for each thread a stretch of memory to read into its caches
+// meanwhile (Warm), such as the start of its share of the next matrix product (CpuBackend::project).
 #pragma once
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
+#include <span>
 #include <thread>
 #include <type_traits>
 #include <vector>
@@ -40,12 +46,23 @@ class ThreadPool {
 
     int size() const { return static_cast<int>(workers_.size()) + 1; }
 
+    // Memory that a thread reads into its caches while it has nothing to run, from `begin` on, a line at a
+    // time (software prefetches: they never fault, so a stretch that is freed meanwhile does no harm).
+    struct Warm {
+        const std::byte* begin = nullptr;
+        size_t bytes = 0;
+    };
+
     // Splits [0, n) into chunks of at most `grain` items and calls fn(begin, end) once for each chunk, on
     // whichever thread takes it (the caller takes chunks too); each thread starts on its own contiguous
-    // share of the chunks, in order. Returns when every chunk has returned. Not reentrant: fn must not call
-    // parallel_for on the same pool.
+    // share of the chunks (first_chunk_of), in order. Returns when every chunk has returned. Not reentrant:
+    // fn must not call parallel_for on the same pool.
+    //
+    // `warm`, when not empty, holds one stretch per thread (index = slot; 0 is the caller): what that thread
+    // reads once it has run out of chunks, until a later job names other stretches (jobs without them leave
+    // them as they are).
     template <class Fn>
-    void parallel_for(int64_t n, int64_t grain, Fn&& fn) {
+    void parallel_for(int64_t n, int64_t grain, Fn&& fn, std::span<const Warm> warm = {}) {
         if (n <= 0) return;
         if (grain < 1) grain = 1;
         if (size() == 1 || n <= grain) {
@@ -56,11 +73,14 @@ class ThreadPool {
                     (*static_cast<std::remove_reference_t<Fn>*>(context))(begin, end);
                 },
                 const_cast<void*>(static_cast<const void*>(&fn)), n, grain};
-        dispatch(job);
+        dispatch(job, warm);
     }
 
     // A grain that gives each thread about `chunks_per_thread` chunks of [0, n), rounded up to `multiple`.
     int64_t grain_for(int64_t n, int chunks_per_thread = 4, int64_t multiple = 1) const;
+
+    // The first chunk of thread `slot`'s share when a job has `chunks` chunks.
+    int64_t first_chunk_of(int slot, int64_t chunks) const { return chunks * slot / size(); }
 
   private:
     struct Job {
@@ -70,12 +90,23 @@ class ThreadPool {
         int64_t grain;
     };
     // The chunks of one thread's share not yet handed out: [front, back) packed in one word, so that its
-    // owner (taking the front) and the others (taking the back) can never take the same chunk.
+    // owner (taking the front) and the others (taking the back) can never take the same chunk. Its Warm
+    // stretch shares the line, which the caller writes when it posts a job anyway. (The two ends are read
+    // without a lock: a thread may read the begin of one stretch with the end of the next, and prefetch a
+    // few lines in vain until it notices.)
     struct alignas(64) Share {
         std::atomic<uint64_t> chunks{0};  // front in the low 32 bits, back in the high 32
+        std::atomic<const std::byte*> warm_begin{nullptr}, warm_end{nullptr};
     };
-    void dispatch(Job job);
+    // How far a thread has read its Warm stretch.
+    struct WarmCursor {
+        const std::byte* stretch = nullptr;  // the begin of the stretch being read
+        const std::byte* next = nullptr;
+    };
+    void dispatch(Job job, std::span<const Warm> warm);
     void take_chunks(int slot);  // runs chunks of the current job until none are left; slot 0 is the caller
+    // Prefetches the next line of the slot's Warm stretch; false when there is none left to read.
+    bool warm_step(int slot, WarmCursor& cursor);
     void worker_loop(int slot);
 
     std::vector<std::thread> workers_;

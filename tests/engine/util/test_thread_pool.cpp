@@ -1,5 +1,7 @@
 #include <QtTest>
 
+#include <sys/mman.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -58,13 +60,15 @@ class TestThreadPool : public QObject {
             std::lock_guard lock(mutex);
             (std::this_thread::get_id() == caller_id ? caller : worker).push_back(begin);
         });
+        const int64_t worker_first = pool.first_chunk_of(1, 8);
+        QCOMPARE(worker_first, int64_t{4});
         QVERIFY(!caller.empty());
-        QCOMPARE(caller.front(), int64_t{0});
-        for (size_t i = 1; i < caller.size() && caller[i] < 4; ++i)
+        QCOMPARE(caller.front(), pool.first_chunk_of(0, 8));
+        for (size_t i = 1; i < caller.size() && caller[i] < worker_first; ++i)
             QCOMPARE(caller[i], caller[i - 1] + 1);
         if (!worker.empty()) {  // a worker that was not scheduled in time may take none
-            QVERIFY(worker.front() >= 4);
-            for (size_t i = 1; i < worker.size() && worker[i] >= 4; ++i)
+            QVERIFY(worker.front() >= worker_first);
+            for (size_t i = 1; i < worker.size() && worker[i] >= worker_first; ++i)
                 QCOMPARE(worker[i], worker[i - 1] + 1);
         }
         QCOMPARE(caller.size() + worker.size(), size_t{8});
@@ -101,6 +105,47 @@ class TestThreadPool : public QObject {
                 for (int64_t i = 0; i < 300; ++i)
                     QCOMPARE(marks[static_cast<size_t>(i)], i < n ? job + 1 : 0);
             }
+        }
+    }
+
+    void sharesSplitTheChunksInOrder() {
+        // first_chunk_of is where dispatch starts each thread (CpuBackend::project warms from there): the
+        // shares are contiguous, cover every chunk, and differ in size by at most one chunk.
+        for (int threads : {1, 2, 3, 5}) {
+            ThreadPool pool(threads);
+            for (int64_t chunks : {int64_t{1}, int64_t{4}, int64_t{13}, int64_t{1000}}) {
+                QCOMPARE(pool.first_chunk_of(0, chunks), int64_t{0});
+                QCOMPARE(pool.first_chunk_of(threads, chunks), chunks);
+                for (int slot = 0; slot < threads; ++slot) {
+                    const int64_t size =
+                        pool.first_chunk_of(slot + 1, chunks) - pool.first_chunk_of(slot, chunks);
+                    QVERIFY(size == chunks / threads || size == chunks / threads + 1);
+                }
+            }
+        }
+    }
+
+    void warmStretchesFreedMeanwhileDoNoHarm() {
+        // Idle threads read their Warm stretch with prefetches, which never fault: the memory may be gone
+        // by the time a thread gets to it (a model unloaded while a worker was descheduled). Here it is
+        // unmapped while the workers are still reading it; with plain loads this test would crash.
+        ThreadPool pool(3);
+        const size_t bytes = size_t{4} << 20;
+        for (int round = 0; round < 20; ++round) {
+            void* memory = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+            QVERIFY(memory != MAP_FAILED);
+            const auto* begin = static_cast<const std::byte*>(memory);
+            const ThreadPool::Warm warm[] = {{begin, bytes}, {begin + bytes / 3, bytes / 2}, {begin, bytes}};
+            std::atomic<int64_t> total{0};
+            pool.parallel_for(
+                90, 1, [&](int64_t begin_item, int64_t end_item) { total += end_item - begin_item; }, warm);
+            QCOMPARE(total.load(), int64_t{90});
+            munmap(memory, bytes);
+            std::this_thread::sleep_for(std::chrono::microseconds(200));  // the workers keep reading
+            // A job naming no stretches leaves the unmapped ones in place.
+            pool.parallel_for(90, 1,
+                              [&](int64_t begin_item, int64_t end_item) { total += end_item - begin_item; });
+            QCOMPARE(total.load(), int64_t{180});
         }
     }
 
