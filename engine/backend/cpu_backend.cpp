@@ -45,6 +45,12 @@ class CpuStorage final : public TensorStorage {
 // Below this many multiply-adds an operation runs on the calling thread alone.
 constexpr int64_t kParallelThreshold = 16384;
 
+// Whether project() multiplies `inputs` rows of `k` activations with matrices of `total_rows` rows in all on
+// the calling thread alone.
+bool product_runs_inline(int64_t total_rows, int64_t k, int64_t inputs) {
+    return total_rows * k * inputs < kParallelThreshold;
+}
+
 void require(bool condition, const char* what) {
     if (!condition) fail("CPU backend: ", what);
 }
@@ -208,7 +214,7 @@ constexpr size_t kWarmBytes = size_t{256} << 10;
 
 int64_t CpuBackend::project_chunk_rows(const MatmulKernel& kernel, int64_t k, int64_t rows,
                                        int64_t total_rows, int64_t inputs) const {
-    if (total_rows * k * inputs < kParallelThreshold) return rows;
+    if (product_runs_inline(total_rows, k, inputs)) return rows;
     const int64_t target = std::max<int64_t>(1, total_rows / (int64_t{pool_.size()} * kChunksPerThread));
     return chunk_rows(kernel, k, rows, target);
 }
@@ -219,32 +225,29 @@ void CpuBackend::plan_warm(std::span<const Tensor> next, int64_t inputs) {
     int64_t total_rows = 0;
     for (const Tensor& w : next)
         total_rows += w.rows;
-    if (total_rows * next[0].cols * inputs < kParallelThreshold) return;  // the caller alone will run it
-    auto chunks_of = [&](const Tensor& w, int64_t& grain) {
-        grain = project_chunk_rows(matmul_kernel(w.dtype), w.cols, w.rows, total_rows, inputs);
-        return (w.rows + grain - 1) / grain;
+    if (product_runs_inline(total_rows, next[0].cols, inputs)) return;  // no thread will wait for it
+    auto grain_of = [&](const Tensor& w) {
+        return project_chunk_rows(matmul_kernel(w.dtype), w.cols, w.rows, total_rows, inputs);
     };
-    int64_t chunks = 0, grain = 0;
-    for (const Tensor& w : next)
-        chunks += chunks_of(w, grain);
-    for (int slot = 0; slot < pool_.size(); ++slot) {
-        // The matrix and row where the slot's share starts; chunks are numbered across the matrices in
-        // order, as project() numbers them, and start at whole groups of rows, so at row * row_bytes in
-        // the interleaved layout too.
-        ThreadPool::Warm stretch;
-        int64_t chunk = pool_.first_chunk_of(slot, chunks);
-        for (const Tensor& w : next) {
-            const int64_t count = chunks_of(w, grain);
-            if (chunk < count) {
-                const int64_t row = chunk * grain;
-                const size_t row_bytes = w.row_bytes();
-                stretch = {data(w) + static_cast<size_t>(row) * row_bytes,
-                           std::min(kWarmBytes, static_cast<size_t>(w.rows - row) * row_bytes)};
-                break;
-            }
-            chunk -= count;
+    int64_t chunks = 0;
+    for (const Tensor& w : next) {
+        const int64_t grain = grain_of(w);
+        chunks += (w.rows + grain - 1) / grain;
+    }
+    // Chunks are numbered across the matrices in order, as project() numbers them, and start at whole
+    // groups of rows, so at row * row_bytes in the interleaved layout too. Shares start in order as well.
+    warm_.resize(static_cast<size_t>(pool_.size()));
+    int slot = 0;
+    int64_t first_chunk = 0;  // of the matrix below
+    for (const Tensor& w : next) {
+        const int64_t grain = grain_of(w), count = (w.rows + grain - 1) / grain;
+        for (; slot < pool_.size() && pool_.first_chunk_of(slot, chunks) < first_chunk + count; ++slot) {
+            const int64_t row = (pool_.first_chunk_of(slot, chunks) - first_chunk) * grain;
+            warm_[static_cast<size_t>(slot)] = {
+                data(w) + static_cast<size_t>(row) * w.row_bytes(),
+                std::min(kWarmBytes, static_cast<size_t>(w.rows - row) * w.row_bytes())};
         }
-        warm_.push_back(stretch);
+        first_chunk += count;
     }
 }
 
@@ -320,7 +323,7 @@ void CpuBackend::project(const Tensor& x, std::span<const Projection> products,
             job.problem.inputs = converted_inputs_.data() + job.converted_offset;
 
     // Chunks of rows of every matrix (project_chunk_rows); small products run on this thread alone.
-    const bool small = total_rows * x.cols * x.rows < kParallelThreshold;
+    const bool small = product_runs_inline(total_rows, x.cols, x.rows);
     int64_t chunks = 0;
     for (Product& job : jobs) {
         job.grain = project_chunk_rows(*job.kernel, job.problem.k, job.rows, total_rows, x.rows);
