@@ -82,6 +82,7 @@ int generate_command(Args args) {
     } else {
         std::fputs(stats.trailing_text.c_str(), stdout);
         std::fputs("\n", stdout);
+        std::fflush(stdout);  // the text before the figures when both go to one file or pipe
         std::fprintf(stderr,
                      "[%lld prompt tokens at %.1f tok/s, %lld generated at %.1f tok/s, %s; seed %llu]\n",
                      static_cast<long long>(stats.prompt_tokens), stats.prompt_tokens_per_second(),

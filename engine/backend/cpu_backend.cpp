@@ -1,6 +1,7 @@
 #include "backend/cpu_backend.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 
@@ -54,6 +55,13 @@ bool product_runs_inline(int64_t total_rows, int64_t k, int64_t inputs) {
 void require(bool condition, const char* what) {
     if (!condition) fail("CPU backend: ", what);
 }
+
+// Attention reads the cache a tile of positions at a time: 64 rows of one head's keys, 16 KiB at 64
+// dimensions.
+constexpr int64_t kTile = 64;
+// From this many positions on, one token's attention is split between the threads by positions rather than
+// by key/value heads (CpuBackend::attend_by_positions).
+constexpr int64_t kSplitPositionsFrom = 128;
 
 }  // namespace
 
@@ -467,13 +475,16 @@ void CpuBackend::attention(const AttentionOptions& a) {
     const int64_t kv_stride = a.k_cache.cols;
     const int64_t group = a.heads / a.kv_heads;  // query heads per key/value head
     const VectorKernels& vec = vector_kernels();
+    if (n == 1 && !probs && pool_.size() > 1 && context >= kSplitPositionsFrom) {
+        attend_by_positions(a);
+        return;
+    }
 
     // The query heads that share a key/value head are computed together, a tile of positions at a time:
     // each tile of keys (then of values) comes from memory once and from L1 for every head of the group.
     // Head by head, a long context's keys and values were read `group` times from memory: at 1569
     // positions of Qwen2.5-0.5B's shape (7 query heads to a key/value head, 2 threads) that took 1.8x as
     // long.
-    constexpr int64_t kTile = 64;  // positions: 64 rows of one head's keys, 16 KiB at 64 dimensions
     // A task is a key/value head for one token, or a part of its heads when there are fewer of those than
     // threads (decoding a model with few key/value heads on many cores).
     const int64_t units = int64_t{a.kv_heads} * n;  // key/value head major: neighbouring tasks share a cache
@@ -528,6 +539,78 @@ void CpuBackend::attention(const AttentionOptions& a) {
         run_tasks(0, tasks);
     else
         pool_.parallel_for(tasks, 1, run_tasks);
+}
+
+void CpuBackend::attend_by_positions(const AttentionOptions& a) {
+    const int64_t head_dim = a.head_dim, visible = a.pos0 + 1, kv_stride = a.k_cache.cols;
+    const int64_t heads = a.heads, group = a.heads / a.kv_heads;
+    const float* q = f32(a.q);
+    const float* keys = f32(a.k_cache);
+    const float* values = f32(a.v_cache);
+    const VectorKernels& vec = vector_kernels();
+
+    // One part of whole tiles per thread. Part p: the outputs of every head over its positions, each
+    // normalised by its own softmax, and the log-sum-exp of each head's scores there.
+    const int parts = pool_.size();
+    const int64_t tiles = (visible + kTile - 1) / kTile;
+    part_outputs_.assign(static_cast<size_t>(parts * heads * head_dim), 0.0f);
+    part_log_sums_.assign(static_cast<size_t>(parts * heads), -INFINITY);
+    auto run_parts = [&](int64_t begin, int64_t end) {
+        for (int64_t part = begin; part < end; ++part) {
+            const int64_t first = tiles * part / parts * kTile;
+            const int64_t last = std::min(visible, tiles * (part + 1) / parts * kTile);
+            if (first >= last) continue;  // more threads than tiles: no positions, no weight
+            const int64_t count = last - first;
+            std::vector<float> scores(static_cast<size_t>(heads * count));
+            std::vector<float> partial(static_cast<size_t>(head_dim));
+            auto score = [&](int64_t h) { return scores.data() + h * count; };
+            auto output = [&](int64_t h) { return part_outputs_.data() + (part * heads + h) * head_dim; };
+            // Tile by tile, every key/value head of the rows in turn: the rows are read whole and once.
+            for (int64_t t0 = first; t0 < last; t0 += kTile) {
+                const int64_t rows = std::min(kTile, last - t0);
+                for (int64_t h = 0; h < heads; ++h)
+                    vec.dot_rows(q + h * head_dim, keys + t0 * kv_stride + h / group * head_dim, kv_stride,
+                                 rows, head_dim, score(h) + (t0 - first));
+            }
+            for (int64_t h = 0; h < heads; ++h) {
+                for (int64_t j = 0; j < count; ++j)
+                    score(h)[j] *= a.scale;
+                part_log_sums_[static_cast<size_t>(part * heads + h)] = vec.softmax(score(h), count);
+            }
+            for (int64_t t0 = first; t0 < last; t0 += kTile) {
+                const int64_t rows = std::min(kTile, last - t0);
+                for (int64_t h = 0; h < heads; ++h) {
+                    vec.sum_rows(score(h) + (t0 - first), values + t0 * kv_stride + h / group * head_dim,
+                                 kv_stride, rows, head_dim, partial.data());
+                    float* o = output(h);
+                    for (int64_t d = 0; d < head_dim; ++d)
+                        o[d] += partial[static_cast<size_t>(d)];
+                }
+            }
+        }
+    };
+    pool_.parallel_for(parts, 1, run_parts);
+
+    // softmax over all positions = each part's softmax weighted by exp(its log-sum-exp - the whole's).
+    float* out = f32(a.out);
+    std::vector<float> weight(static_cast<size_t>(parts));
+    for (int64_t h = 0; h < heads; ++h) {
+        float largest = -INFINITY;
+        for (int p = 0; p < parts; ++p)
+            largest = std::max(largest, part_log_sums_[static_cast<size_t>(p * heads + h)]);
+        float total = 0.0f;
+        for (int p = 0; p < parts; ++p)
+            total += weight[static_cast<size_t>(p)] =
+                std::exp(part_log_sums_[static_cast<size_t>(p * heads + h)] - largest);
+        float* o = out + h * head_dim;
+        std::fill(o, o + head_dim, 0.0f);
+        for (int p = 0; p < parts; ++p) {
+            const float w = weight[static_cast<size_t>(p)] / total;
+            const float* part = part_outputs_.data() + (p * heads + h) * head_dim;
+            for (int64_t d = 0; d < head_dim; ++d)
+                o[d] += w * part[d];
+        }
+    }
 }
 
 }  // namespace loom

@@ -78,6 +78,12 @@ class CpuBackend final : public Backend {
     };
     const RopeAngles& rope_angles_for(const RopeOptions& options, int64_t rows);
 
+    // attention() for one token over a long context: each thread takes a part of the positions, for every
+    // head, and reads its cache rows whole; the parts' softmaxes are merged by their log-sum-exps. (Split
+    // by key/value heads, as attention() does otherwise, each thread reads a part of every row: with two
+    // key/value heads, two threads read the cache at half the speed of whole rows.)
+    void attend_by_positions(const AttentionOptions& options);
+
     ThreadPool pool_;
     // LOOM_PREFETCH, read when the backend is made (a bad value is reported then, not from a kernel) and
     // handed to every matrix product.
@@ -86,6 +92,8 @@ class CpuBackend final : public Backend {
     std::vector<std::byte> converted_inputs_;  // activations converted for quantized matrix kernels
     std::vector<ThreadPool::Warm> warm_;       // plan_warm's stretches, one per thread
     RopeAngles rope_angles_;
+    // attend_by_positions: per part and head, the output over the part's positions and its log-sum-exp.
+    std::vector<float> part_outputs_, part_log_sums_;
 };
 
 }  // namespace loom

@@ -31,8 +31,8 @@ void layer_norm_row(const float* x, const float* weight, const float* bias, int6
     }
 }
 
-void softmax_row(float* x, int64_t n) {
-    if (n <= 0) return;
+float softmax_row(float* x, int64_t n) {
+    if (n <= 0) return -INFINITY;
     float max = *std::max_element(x, x + n);
     double sum = 0.0;
     for (int64_t i = 0; i < n; ++i) {
@@ -42,6 +42,7 @@ void softmax_row(float* x, int64_t n) {
     float inv = static_cast<float>(1.0 / sum);
     for (int64_t i = 0; i < n; ++i)
         x[i] *= inv;
+    return max + static_cast<float>(std::log(sum));
 }
 
 int64_t argmax_row(const float* x, int64_t n) {

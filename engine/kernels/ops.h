@@ -12,8 +12,10 @@ void rms_norm_row(const float* x, const float* weight, int64_t n, float eps, flo
 // out = (x - mean) / sqrt(var + eps) * weight + bias   (bias may be null)
 void layer_norm_row(const float* x, const float* weight, const float* bias, int64_t n, float eps, float* out);
 
-// x = exp(x - max) / sum(exp(x - max))
-void softmax_row(float* x, int64_t n);
+// x = exp(x - max) / sum(exp(x - max)); returns log(sum(exp(x))) of the x before, max + log(sum(exp(x -
+// max))): what it takes to merge the softmaxes of parts of a row (attention split by positions). -infinity
+// when n is 0.
+float softmax_row(float* x, int64_t n);
 
 // The index of the largest value: the first of equal ones, NaNs skipped; 0 when there is no number (or n is
 // 0). Greedy decoding picks the next token with it.

@@ -18,8 +18,8 @@ struct VectorKernels {
                      float* out);
     // out = silu(gate) * up, as swiglu_row (kernels/ops.h) defines it
     void (*silu_mul)(const float* gate, const float* up, int64_t n, float* out);
-    // x = softmax(x) in place, as softmax_row defines it
-    void (*softmax)(float* x, int64_t n);
+    // x = softmax(x) in place, returning log(sum(exp(x))), as softmax_row defines it
+    float (*softmax)(float* x, int64_t n);
     // out = x / sqrt(mean(x^2) + eps) * weight, as rms_norm_row defines it (squares summed in double)
     void (*rms_norm)(const float* x, const float* weight, int64_t n, float eps, float* out);
     // the index of the largest of x[0 .. n), as argmax_row defines it (the vocabulary's logits)

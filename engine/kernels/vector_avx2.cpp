@@ -88,8 +88,8 @@ void silu_mul(const float* gate, const float* up, int64_t n, float* out) {
     if (i < n) swiglu_row(gate + i, up + i, n - i, out + i);
 }
 
-void softmax(float* x, int64_t n) {
-    if (n <= 0) return;
+float softmax(float* x, int64_t n) {
+    if (n <= 0) return -INFINITY;
     float top = x[0];
     for (int64_t i = 1; i < n; ++i)
         top = x[i] > top ? x[i] : top;
@@ -113,6 +113,7 @@ void softmax(float* x, int64_t n) {
     const float inverse = 1.0f / sum;
     for (int64_t j = 0; j < n; ++j)
         x[j] *= inverse;
+    return top + std::log(sum);
 }
 
 // As the AVX-512 version: the squares summed in double, 8 lanes.

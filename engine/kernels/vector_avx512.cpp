@@ -134,15 +134,16 @@ void silu_mul(const float* gate, const float* up, int64_t n, float* out) {
     if (i < n) step.template operator()<false>(i, avx512::first_lanes(n - i));
 }
 
-void softmax(float* x, int64_t n) {
-    if (n <= 0) return;
+float softmax(float* x, int64_t n) {
+    if (n <= 0) return -INFINITY;
     const int64_t whole = n / 16 * 16;
     const __mmask16 tail = avx512::first_lanes(n - whole);
     __m512 max = _mm512_set1_ps(-INFINITY);
     for (int64_t i = 0; i < whole; i += 16)
         max = _mm512_max_ps(max, _mm512_loadu_ps(x + i));
     if (tail) max = _mm512_mask_max_ps(max, tail, max, _mm512_maskz_loadu_ps(tail, x + whole));
-    const __m512 top = _mm512_set1_ps(_mm512_reduce_max_ps(max));
+    const float largest = _mm512_reduce_max_ps(max);
+    const __m512 top = _mm512_set1_ps(largest);
     __m512 sum = _mm512_setzero_ps();
     for (int64_t i = 0; i < whole; i += 16) {
         const __m512 e = simd_exp::exp(_mm512_sub_ps(_mm512_loadu_ps(x + i), top));
@@ -155,12 +156,14 @@ void softmax(float* x, int64_t n) {
         sum = _mm512_add_ps(sum, e);
         _mm512_mask_storeu_ps(x + whole, tail, e);
     }
-    const __m512 inverse = _mm512_set1_ps(1.0f / avx512::reduce_add(sum));
+    const float total = avx512::reduce_add(sum);
+    const __m512 inverse = _mm512_set1_ps(1.0f / total);
     for (int64_t i = 0; i < whole; i += 16)
         _mm512_storeu_ps(x + i, _mm512_mul_ps(_mm512_loadu_ps(x + i), inverse));
     if (tail)
         _mm512_mask_storeu_ps(x + whole, tail,
                               _mm512_mul_ps(_mm512_maskz_loadu_ps(tail, x + whole), inverse));
+    return largest + std::log(total);
 }
 
 // As rms_norm_row, with the squares summed in double in 16 lanes instead of one: the scalar sum was a chain

@@ -184,17 +184,17 @@ void group_rows(const MatmulProblem& p, const InterleavedLayout& layout, int64_t
                     kernel.template operator()<T>(w, first, blocks, t0, totals);
                     for (int t = 0; t < T; ++t) {
                         float* y = p.outputs + (t0 + t) * p.output_stride + r;
-                        alignas(32) float lanes[8];
-                        if (first > 0) {
-                            _mm256_store_ps(lanes, totals[t]);
-                            for (int i = 0; i < rows; ++i)
-                                y[i] += lanes[i];
-                        } else if (rows == kInterleavedRows) {
+                        if (rows == kInterleavedRows) {
+                            // Panels after the first add to the sums, 8 rows in one vector. (Through a
+                            // store and 8 scalar additions, the down projection ran 1.06x slower from the
+                            // caches for Q8_0.)
+                            if (first > 0) totals[t] = _mm256_add_ps(_mm256_loadu_ps(y), totals[t]);
                             _mm256_storeu_ps(y, totals[t]);
-                        } else {
+                        } else {  // the last group of rows that are not a multiple of 8
+                            alignas(32) float lanes[8];
                             _mm256_store_ps(lanes, totals[t]);
                             for (int i = 0; i < rows; ++i)
-                                y[i] = lanes[i];
+                                y[i] = first > 0 ? y[i] + lanes[i] : lanes[i];
                         }
                     }
                 };

@@ -133,15 +133,21 @@ class TestCpuBackend : public QObject {
         QTest::addColumn<int>("headDim");
         QTest::addColumn<int>("pos0");
         QTest::addColumn<int>("n");
-        QTest::newRow("MHA prefill") << 4 << 4 << 8 << 0 << 6;
-        QTest::newRow("GQA 2 continue") << 4 << 2 << 16 << 5 << 3;
-        QTest::newRow("GQA 4 decode") << 8 << 2 << 64 << 20 << 1;
-        QTest::newRow("MQA") << 3 << 1 << 8 << 2 << 4;
+        QTest::addColumn<int>("threads");
+        QTest::newRow("MHA prefill") << 4 << 4 << 8 << 0 << 6 << 2;
+        QTest::newRow("GQA 2 continue") << 4 << 2 << 16 << 5 << 3 << 2;
+        QTest::newRow("GQA 4 decode") << 8 << 2 << 64 << 20 << 1 << 2;
+        QTest::newRow("MQA") << 3 << 1 << 8 << 2 << 4 << 2;
         // Contexts longer than the kernel's tile of 64 positions, decoding with as many key/value heads as
         // threads (Qwen2.5-0.5B: 7 query heads to each), and with fewer (a group's heads split in tasks).
-        QTest::newRow("GQA 7 long decode") << 14 << 2 << 64 << 200 << 1;
-        QTest::newRow("MQA long decode") << 6 << 1 << 32 << 130 << 1;
-        QTest::newRow("GQA long prefill") << 6 << 2 << 16 << 60 << 9;
+        // Without probabilities asked for, one token over 128 positions or more is split by positions:
+        // parts of whole tiles, the last one partial, and one part left empty when the threads outnumber
+        // the tiles (130 positions are 3 tiles).
+        QTest::newRow("GQA 7 long decode") << 14 << 2 << 64 << 200 << 1 << 2;
+        QTest::newRow("GQA 7 longer decode") << 14 << 2 << 64 << 1000 << 1 << 3;
+        QTest::newRow("MQA long decode") << 6 << 1 << 32 << 130 << 1 << 2;
+        QTest::newRow("MQA decode, more threads than tiles") << 6 << 1 << 32 << 129 << 1 << 4;
+        QTest::newRow("GQA long prefill") << 6 << 2 << 16 << 60 << 9 << 2;
     }
     void attentionMatchesNaive() {
         QFETCH(int, heads);
@@ -149,7 +155,8 @@ class TestCpuBackend : public QObject {
         QFETCH(int, headDim);
         QFETCH(int, pos0);
         QFETCH(int, n);
-        CpuBackend backend(2);
+        QFETCH(int, threads);
+        CpuBackend backend(threads);
         const int context = pos0 + n, capacity = context + 3;
         std::vector<float> q = random_values(size_t(n * heads * headDim), 3);
         std::vector<float> k = random_values(size_t(capacity * kvHeads * headDim), 4);
@@ -159,12 +166,14 @@ class TestCpuBackend : public QObject {
         a.k_cache = f32_tensor(backend, capacity, kvHeads * headDim, k);
         a.v_cache = f32_tensor(backend, capacity, kvHeads * headDim, v);
         a.out = backend.allocate(DType::F32, n, heads * headDim);
-        a.probs = backend.allocate(DType::F32, int64_t(heads) * n, context);
         a.heads = heads;
         a.kv_heads = kvHeads;
         a.head_dim = headDim;
         a.pos0 = pos0;
         a.scale = 1.0f / std::sqrt(float(headDim));
+        backend.attention(a);  // without probabilities: long decodes are split by positions
+        std::vector<float> out_alone = read_all(backend, a.out);
+        a.probs = backend.allocate(DType::F32, int64_t(heads) * n, context);
         backend.attention(a);
         std::vector<float> out = read_all(backend, a.out), probs = read_all(backend, a.probs);
 
@@ -197,6 +206,7 @@ class TestCpuBackend : public QObject {
             }
         }
         QVERIFY(test::relative_error(out, expected_out) < 1e-5);
+        QVERIFY(test::relative_error(out_alone, expected_out) < 1e-5);
         QVERIFY(test::relative_error(probs, expected_probs) < 1e-5);
         for (size_t i = 0; i < probs.size(); ++i)
             if (expected_probs[i] == 0.0f) QCOMPARE(probs[i], 0.0f);  // masked positions are exactly zero

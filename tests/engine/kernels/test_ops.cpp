@@ -89,8 +89,10 @@ class TestOps : public QObject {
             sum += want[i] = std::exp(double{x[i]} - 1000.0);
         for (auto& v : want)
             v /= sum;
-        softmax_row(x.data(), static_cast<int64_t>(x.size()));
+        const float log_sum = softmax_row(x.data(), static_cast<int64_t>(x.size()));
         compare(x, want, 1e-6, "softmax");
+        QVERIFY(std::fabs(log_sum - (1000.0 + std::log(sum))) < 1e-4);
+        QCOMPARE(softmax_row(nullptr, 0), -INFINITY);  // nothing to add up
         float one = 3.0f;
         softmax_row(&one, 1);
         QCOMPARE(one, 1.0f);
@@ -148,8 +150,16 @@ class TestOps : public QObject {
 
                 std::vector<float> scores = test::random_values(size_t(n), rng, 10.0f), reference = scores;
                 if (n > 3) scores[3] = reference[3] = -1e30f;  // a masked score
-                vec.softmax(scores.data(), n);
-                softmax_row(reference.data(), n);
+                double largest = -1e300, exp_sum = 0.0;        // log(sum(exp(x))), which both return
+                for (float s : scores)
+                    largest = std::max(largest, double{s});
+                for (float s : scores)
+                    exp_sum += std::exp(double{s} - largest);
+                const double log_sum = largest + std::log(exp_sum);
+                const float got_log_sum = vec.softmax(scores.data(), n);
+                const float want_log_sum = softmax_row(reference.data(), n);
+                QVERIFY(std::fabs(got_log_sum - log_sum) <= 1e-5 * (std::fabs(log_sum) + 1.0));
+                QVERIFY(std::fabs(want_log_sum - log_sum) <= 1e-5 * (std::fabs(log_sum) + 1.0));
                 double total = 0.0;
                 for (size_t i = 0; i < size_t(n); ++i) {
                     QVERIFY(std::fabs(scores[i] - reference[i]) <= 2e-6f * reference[i] + 1e-12f);
